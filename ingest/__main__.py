@@ -1,0 +1,44 @@
+"""`python -m ingest [CORPUS_DIR] [--rebuild]`: bring the index in line with the corpus."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import assistant  # noqa: F401  (switches the libraries to offline, no telemetry)
+from assistant.errors import AssistantError
+from assistant.settings import load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m ingest",
+        description="Ingest the corpus folder into the ChromaDB index (unchanged files are skipped).",
+    )
+    parser.add_argument("corpus_dir", nargs="?", type=Path, help="folder of documents (default: corpus/)")
+    parser.add_argument("--rebuild", action="store_true", help="re-read and re-embed every document")
+    parser.add_argument("--settings", type=Path, help="YAML settings profile")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    from ingest.pipeline import run_ingest
+
+    try:
+        settings = load_settings(args.settings)
+        corpus = args.corpus_dir or settings.corpus_dir
+        report = run_ingest(settings, corpus, rebuild=args.rebuild, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print("interrupted: the previous index is unchanged and still usable", file=sys.stderr)
+        return 130
+    except (AssistantError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(report.summary())
+    return 1 if report.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

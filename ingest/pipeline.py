@@ -1,0 +1,218 @@
+"""The ingest pipeline: corpus folder -> loaded documents -> chunks -> embeddings -> ChromaDB.
+
+Incremental: each chunk records its document's content hash; an unchanged document's chunks
+(embeddings included) are copied into the new generation without re-embedding, a changed one
+is re-chunked and re-embedded, a removed one is left out. Atomic: the new generation is built
+in a fresh collection and made live by one manifest write at the end, so a crash or Ctrl-C
+leaves the previous index live and complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.schema import MetadataMode, TextNode
+from llama_index.vector_stores.chroma import ChromaVectorStore
+from tqdm import tqdm
+
+from assistant import store
+from assistant.backends import make_chroma_client, make_embed_model
+from assistant.errors import DocumentError
+from assistant.settings import Settings
+from ingest.chunking import chunk_document
+from ingest.loaders import LoadedDocument, doc_id_for, file_hash, load_document
+
+logger = logging.getLogger(__name__)
+
+_COPY_BATCH = 500
+_EMBED_BATCH = 64
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    kept_previous: list[str] = field(default_factory=list)  # failed now, old version kept
+    chunks: int = 0
+    embedded: int = 0
+    collection: str = ""
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        lines = [
+            f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
+            f"removed {len(self.removed)}, failed {len(self.failed)}; "
+            f"{self.chunks} chunks in the index ({self.embedded} embedded now) in {self.seconds:.1f}s"
+        ]
+        for name, reason in self.failed:
+            kept = " (its previous version stays in the index)" if name in self.kept_previous else ""
+            lines.append(f"  FAILED {name}: {reason}{kept}")
+        return "\n".join(lines)
+
+
+def discover(corpus_dir: Path, settings: Settings) -> list[Path]:
+    """The document files of the corpus, in a stable order."""
+    if not corpus_dir.is_dir():
+        raise FileNotFoundError(f"corpus folder {corpus_dir} does not exist")
+    exts = {e.lower() for e in settings.ingest.extensions}
+    ignore = set(settings.ingest.ignore)
+    files = []
+    for path in sorted(corpus_dir.rglob("*")):
+        if not path.is_file() or path.name in ignore or path.name.startswith("."):
+            continue
+        if path.name.endswith(".meta.yaml") or path.suffix.lower() not in exts:
+            continue
+        files.append(path)
+    return files
+
+
+def _old_hashes(collection: Any | None) -> dict[str, str]:
+    if collection is None:
+        return {}
+    records = collection.get(include=["metadatas"])
+    return {m["doc_id"]: m.get("content_hash", "") for m in records["metadatas"]}
+
+
+def _copy_documents(old: Any, new: Any, doc_ids: list[str]) -> int:
+    """Copy the chunks of doc_ids, embeddings included, from the old to the new collection."""
+    copied = 0
+    for start in range(0, len(doc_ids), 20):
+        batch_ids = doc_ids[start : start + 20]
+        records = old.get(
+            where={"doc_id": {"$in": batch_ids}},
+            include=["embeddings", "documents", "metadatas"],
+        )
+        for i in range(0, len(records["ids"]), _COPY_BATCH):
+            new.add(
+                ids=records["ids"][i : i + _COPY_BATCH],
+                embeddings=records["embeddings"][i : i + _COPY_BATCH],
+                documents=records["documents"][i : i + _COPY_BATCH],
+                metadatas=records["metadatas"][i : i + _COPY_BATCH],
+            )
+        copied += len(records["ids"])
+    return copied
+
+
+def _embed_and_add(
+    nodes: list[TextNode], embed_model: BaseEmbedding, new: Any, progress: bool
+) -> None:
+    vector_store = ChromaVectorStore(chroma_collection=new)
+    bar = tqdm(
+        total=len(nodes), desc="embedding chunks", unit="chunk", disable=not progress,
+        file=sys.stderr,
+    )
+    for start in range(0, len(nodes), _EMBED_BATCH):
+        batch = nodes[start : start + _EMBED_BATCH]
+        texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in batch]
+        for node, vector in zip(batch, embed_model.get_text_embedding_batch(texts), strict=True):
+            node.embedding = vector
+        vector_store.add(batch)
+        bar.update(len(batch))
+    bar.close()
+
+
+def run_ingest(
+    settings: Settings,
+    corpus_dir: Path | None = None,
+    rebuild: bool = False,
+    progress: bool = True,
+    embed_model: BaseEmbedding | None = None,
+) -> IngestReport:
+    """Bring the index in line with the corpus folder; returns what happened."""
+    started = time.perf_counter()
+    corpus_dir = Path(corpus_dir or settings.corpus_dir)
+    report = IngestReport()
+    client = make_chroma_client(settings.store)
+    prefix = settings.store.collection_prefix
+    for name in store.drop_stale_collections(client, prefix):
+        logger.info("dropped %s, left by an interrupted ingest", name)
+    try:
+        old = store.get_active_collection(client, prefix)
+    except Exception:
+        old = None
+    old_hashes = _old_hashes(old)
+
+    files = discover(corpus_dir, settings)
+    loaded: list[LoadedDocument] = []
+    keep_ids: list[str] = []
+    seen: set[str] = set()
+    for path in tqdm(files, desc="reading documents", unit="file", disable=not progress,
+                     file=sys.stderr):
+        doc_id = doc_id_for(path, corpus_dir)
+        seen.add(doc_id)
+        name = path.relative_to(corpus_dir).as_posix()
+        if not rebuild and doc_id in old_hashes and file_hash(path) == old_hashes[doc_id]:
+            report.unchanged.append(doc_id)
+            keep_ids.append(doc_id)
+            continue
+        try:
+            doc = load_document(path, corpus_dir, settings.ingest.max_file_mb)
+        except DocumentError as e:
+            report.failed.append((name, str(e)))
+            if doc_id in old_hashes:  # lose nothing: keep the last good version
+                report.kept_previous.append(name)
+                keep_ids.append(doc_id)
+            continue
+        except Exception as e:  # a loader bug must not stop the rest of the corpus
+            logger.exception("unexpected error reading %s", name)
+            report.failed.append((name, f"unexpected error ({type(e).__name__}: {e})"))
+            if doc_id in old_hashes:
+                report.kept_previous.append(name)
+                keep_ids.append(doc_id)
+            continue
+        loaded.append(doc)
+        (report.updated if doc_id in old_hashes else report.added).append(doc_id)
+    report.removed = sorted(set(old_hashes) - seen)
+
+    if old is not None and not report.changed and not rebuild:
+        report.collection = old.name
+        report.chunks = old.count()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    nodes: list[TextNode] = []
+    for doc in loaded:
+        doc_nodes = chunk_document(doc, settings.ingest.max_words)
+        if not doc_nodes:
+            report.failed.append((doc.metadata["path"], "no text to index after chunking"))
+            bucket = report.updated if doc.doc_id in report.updated else report.added
+            bucket.remove(doc.doc_id)
+            continue
+        nodes.extend(doc_nodes)
+
+    embed_model = embed_model or make_embed_model(settings.embedding)
+    new = store.create_collection(client, prefix)
+    try:
+        copied = _copy_documents(old, new, keep_ids) if old is not None and keep_ids else 0
+        _embed_and_add(nodes, embed_model, new, progress)
+        store.switch_active(client, prefix, new.name)
+    except BaseException:
+        # Interrupted or failed: the previous index stays live; drop the half-built one.
+        try:
+            client.delete_collection(new.name)
+        except Exception:
+            logger.warning("could not drop half-built collection %s", new.name)
+        raise
+    if old is not None:
+        try:
+            client.delete_collection(old.name)
+        except Exception:
+            logger.warning("could not drop previous collection %s", old.name)
+    report.collection = new.name
+    report.chunks = copied + len(nodes)
+    report.embedded = len(nodes)
+    report.seconds = time.perf_counter() - started
+    return report
