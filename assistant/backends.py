@@ -121,3 +121,23 @@ def make_chroma_client(s: StoreSettings) -> Any:
             ) from e
     s.path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(s.path), settings=chroma_settings)
+
+
+def _extractive_answerer(settings: Any, embed_model: BaseEmbedding, vocab: Any) -> Any:
+    from assistant.answer import ExtractiveAnswerer
+
+    return ExtractiveAnswerer(settings, embed_model, vocab)
+
+
+ANSWERERS = {"extractive": _extractive_answerer}
+
+
+def make_answerer(settings: Any, embed_model: BaseEmbedding, vocab: Any) -> Any:
+    """Build the answerer named by ``settings.backend`` (an AnswerSettings)."""
+    try:
+        factory = ANSWERERS[settings.backend]
+    except KeyError:
+        raise BackendError(
+            f"unknown answer backend {settings.backend!r}; choose one of {sorted(ANSWERERS)}"
+        ) from None
+    return factory(settings, embed_model, vocab)

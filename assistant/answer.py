@@ -1,0 +1,259 @@
+"""The extractive answerer: picks the sentences of the retrieved passages that answer the
+question and composes a short answer in which every sentence carries its [n] marker.
+
+It writes no words of its own: each sentence of the answer is a sentence of a cited passage
+(lists stay lists, introduced by their own lead-in sentence). It refuses, showing the
+nearest passages instead, when the best passage is not close to the question, when the
+passages hold too little of what the question asks about, or when the question asks for a
+figure (how much, how many, how long) and the chosen sentences state none.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+
+from assistant.retrieval import Vocabulary
+from assistant.settings import AnswerSettings
+from assistant.types import Passage, Source
+
+REFUSAL = "I couldn't find this in the guidance documents."
+EMPTY_QUESTION = "Please type a question about the guidance documents."
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[’'\")\]]?\s+(?=[A-Z“‘\"(•\d])")
+_ITEM = re.compile(r"^\s*- ")
+_NUMERIC_Q = re.compile(
+    r"\b(how (much|many|long|often|old|soon)|what (amount|percentage|proportion|number|age)|"
+    r"cost|costs|budget|per cent|percent|£)\b",
+    re.I,
+)
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+    r"thirty|forty|fifty|hundred|thousand|million|half|annual|annually|yearly|weekly|daily|"
+    r"once|twice)\b",
+    re.I,
+)
+
+
+@dataclass
+class _Sentence:
+    text: str
+    passage: int  # index into the passages list
+    position: int  # line/sentence order inside the passage
+    is_item: bool
+    intro: int | None  # position of the sentence that introduces this list item
+    score: float = 0.0
+
+
+def split_sentences(text: str) -> list[tuple[str, bool]]:
+    """(sentence, is_list_item) in order; a list item is kept whole."""
+    out: list[tuple[str, bool]] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if _ITEM.match(line):
+            out.append((line.strip()[2:].strip(), True))
+            continue
+        for part in _SENTENCE_END.split(line.strip()):
+            if part.strip():
+                out.append((part.strip(), False))
+    return out
+
+
+def _candidates(passages: list[Passage]) -> list[_Sentence]:
+    sentences: list[_Sentence] = []
+    for p_index, passage in enumerate(passages):
+        intro: int | None = None
+        for position, (text, is_item) in enumerate(split_sentences(passage.text)):
+            leads = text.rstrip().endswith((":", "—", "–", "-"))
+            if is_item:
+                sentences.append(_Sentence(text, p_index, position, True, intro))
+                if leads:  # "(4) Regulations may—" introduces the items (a), (b) below it
+                    intro = position
+            else:
+                sentences.append(_Sentence(text, p_index, position, False, None))
+                intro = position if leads else None
+    return sentences
+
+
+def _coverage(q_terms: list[str], text_terms: set[str], vocab: Vocabulary) -> float:
+    """IDF-weighted share of the question's terms found in the text (unknown terms weigh most)."""
+    if not q_terms:
+        return 0.0
+    total = found = 0.0
+    for term in set(q_terms):
+        weight = vocab.idf(term) if vocab.known(term) else vocab.max_idf
+        total += weight
+        if term in text_terms:
+            found += weight
+    return found / total if total else 0.0
+
+
+class ExtractiveAnswerer:
+    """Selects and cites sentences; never generates text."""
+
+    def __init__(self, settings: AnswerSettings, embed_model: BaseEmbedding, vocab: Vocabulary):
+        self.settings = settings
+        self.embed_model = embed_model
+        self.vocab = vocab
+
+    def answer(
+        self, question: str, passages: list[Passage], query_embedding: list[float] | None
+    ) -> tuple[str, list[Source], bool, str]:
+        """(answer text, cited sources, refused, reason)."""
+        s = self.settings
+        if not passages:
+            return REFUSAL, [], True, "nothing retrieved"
+        q_terms = self.vocab.terms(question)
+        pool = passages[: max(s.max_citations + 2, 5)]
+        sentences = _candidates(pool)
+        if not sentences:
+            return REFUSAL, self._nearest(passages), True, "no sentences"
+
+        # Relevance of each sentence: meaning (embedding), words (IDF overlap), passage rank.
+        sims = self._sentence_similarities(question, sentences, query_embedding)
+        passage_terms = [set(self.vocab.terms(p.metadata.get("section", "") + " " + p.text))
+                         for p in pool]
+        for sent, sim in zip(sentences, sims, strict=True):
+            lexical = _coverage(q_terms, set(self.vocab.terms(sent.text)), self.vocab)
+            context = _coverage(q_terms, passage_terms[sent.passage], self.vocab)
+            rank_prior = 1.0 / (1 + sent.passage)
+            length_penalty = 0.1 if len(sent.text.split()) < 5 else 0.0
+            sent.score = (0.5 * sim + 0.2 * lexical + 0.15 * context + 0.15 * rank_prior
+                          - length_penalty)
+
+        ranked = sorted(sentences, key=lambda x: x.score, reverse=True)
+        chosen = self._select(ranked, sentences)
+
+        best_dense = max((p.dense_similarity or 0.0) for p in pool)
+        cited_terms: set[str] = set()
+        for p_index in {c.passage for c in chosen}:
+            cited_terms |= passage_terms[p_index]
+        coverage = _coverage(q_terms, cited_terms, self.vocab)
+        chosen_text = " ".join(c.text for c in chosen)
+        if best_dense < s.min_relevance:
+            return REFUSAL, self._nearest(passages), True, f"best passage similarity {best_dense:.2f}"
+        if coverage < s.min_coverage:
+            return REFUSAL, self._nearest(passages), True, f"question coverage {coverage:.2f}"
+        if _NUMERIC_Q.search(question) and not _NUMBER.search(chosen_text):
+            return REFUSAL, self._nearest(passages), True, "asks for a figure the passages do not give"
+        return self._compose(chosen, pool)
+
+    # ------------------------------------------------------------------ internals
+
+    def _sentence_similarities(
+        self, question: str, sentences: list[_Sentence], query_embedding: list[float] | None
+    ) -> list[float]:
+        q = np.asarray(query_embedding or self.embed_model.get_query_embedding(question),
+                       dtype=np.float32)
+        vectors = np.asarray(
+            self.embed_model.get_text_embedding_batch([x.text for x in sentences]),
+            dtype=np.float32,
+        )
+        q /= np.linalg.norm(q) or 1.0
+        norms = np.linalg.norm(vectors, axis=1)
+        norms[norms == 0] = 1.0
+        return list((vectors @ q) / norms)
+
+    def _select(self, ranked: list[_Sentence], sentences: list[_Sentence]) -> list[_Sentence]:
+        s = self.settings
+        best = ranked[0].score
+        chosen: list[_Sentence] = []
+        words = 0
+        passages_used: list[int] = []
+        for sent in ranked:
+            if len(chosen) >= s.max_sentences or words >= s.max_words:
+                break
+            if chosen and sent.score < best * 0.8:
+                break
+            if sent.passage not in passages_used and len(passages_used) >= s.max_citations:
+                continue
+            if any(_near_duplicate(sent.text, c.text) for c in chosen):
+                continue
+            n_words = len(sent.text.split())
+            if chosen and words + n_words > s.max_words * 1.15:
+                continue
+            chosen.append(sent)
+            words += n_words
+            if sent.passage not in passages_used:
+                passages_used.append(sent.passage)
+        # Lists stay lists: a chosen lead-in brings its items; a chosen item brings its lead-in.
+        extra: list[_Sentence] = []
+        for sent in chosen:
+            same = [x for x in sentences if x.passage == sent.passage]
+            if sent.text.rstrip().endswith((":", "—", "–")):
+                items = [x for x in same if x.is_item and x.intro == sent.position][:8]
+                extra.extend(items)
+            if sent.is_item and sent.intro is not None:
+                extra.extend(x for x in same if x.position == sent.intro)
+        for x in extra:
+            if x not in chosen and words < s.max_words * 1.6:
+                chosen.append(x)
+                words += len(x.text.split())
+        return chosen
+
+    def _compose(
+        self, chosen: list[_Sentence], pool: list[Passage]
+    ) -> tuple[str, list[Source], bool, str]:
+        order: list[int] = []
+        for sent in sorted(chosen, key=lambda x: -x.score):
+            if sent.passage not in order:
+                order.append(sent.passage)
+        numbers = {p_index: n for n, p_index in enumerate(order, start=1)}
+        blocks: list[str] = []
+        for p_index in order:
+            lines: list[str] = []
+            prose: list[str] = []
+            for sent in sorted((c for c in chosen if c.passage == p_index), key=lambda x: x.position):
+                marked = f"{sent.text} [{numbers[p_index]}]"
+                if sent.is_item:
+                    if prose:
+                        lines.append(" ".join(prose))
+                        prose = []
+                    lines.append(f"- {marked}")
+                else:
+                    if lines and lines[-1].startswith("- "):
+                        lines.append("")
+                    prose.append(marked)
+            if prose:
+                lines.append(" ".join(prose))
+            blocks.append("\n".join(lines))
+        sources = [
+            _source(
+                numbers[p_index],
+                pool[p_index],
+                tuple(c.text for c in chosen if c.passage == p_index),
+            )
+            for p_index in order
+        ]
+        return "\n\n".join(blocks), sources, False, ""
+
+    def _nearest(self, passages: list[Passage]) -> list[Source]:
+        return [_source(i, p) for i, p in
+                enumerate(passages[: self.settings.nearest_on_refusal], start=1)]
+
+
+def _near_duplicate(a: str, b: str) -> bool:
+    wa, wb = set(a.lower().split()), set(b.lower().split())
+    return bool(wa and wb) and len(wa & wb) / len(wa | wb) > 0.7
+
+
+def _source(n: int, p: Passage, highlights: tuple[str, ...] = ()) -> Source:
+    meta = p.metadata
+    page = meta.get("page")
+    return Source(
+        n=n,
+        doc_id=str(meta.get("doc_id", "")),
+        title=str(meta.get("title", "")),
+        section=str(meta.get("section", "")),
+        text=p.text,
+        score=p.dense_similarity if p.dense_similarity is not None else p.score,
+        page=int(page) if isinstance(page, int | float) and page >= 0 else None,
+        jurisdiction=str(meta.get("jurisdiction", "Unspecified")),
+        doc_type=str(meta.get("doc_type", "unspecified")),
+        chunk_id=p.chunk_id,
+        highlights=highlights,
+    )

@@ -1,0 +1,119 @@
+"""The composition root: ``build_assistant(settings).ask(question)``.
+
+The app, the CLIs and the evaluation suite all come through here; none of them build
+LlamaIndex objects themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.schema import MetadataMode
+
+from assistant import store
+from assistant.answer import EMPTY_QUESTION, REFUSAL
+from assistant.backends import make_answerer, make_chroma_client, make_embed_model
+from assistant.errors import IndexMissingError
+from assistant.retrieval import Retriever, Vocabulary
+from assistant.settings import Settings
+from assistant.types import Answer, Passage
+
+logger = logging.getLogger(__name__)
+
+_STALE_CHECK_SECONDS = 2.0
+
+
+def clean_question(question: Any, max_chars: int) -> str:
+    """Untrusted text in, a single-line question of bounded length out."""
+    text = "" if question is None else str(question)
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    text = " ".join(text.split())
+    return text[:max_chars]
+
+
+class Assistant:
+    """Answers questions from the live index; picks up a re-ingest without a restart."""
+
+    def __init__(self, settings: Settings, embed_model: BaseEmbedding, client: Any):
+        self.settings = settings
+        self.embed_model = embed_model
+        self.client = client
+        self._lock = threading.Lock()
+        self._checked_at = 0.0
+        self.collection_name = ""
+        self._load()
+
+    def _load(self) -> None:
+        prefix = self.settings.store.collection_prefix
+        location = self.settings.store.url or str(self.settings.store.path)
+        collection = store.get_active_collection(self.client, prefix, location)
+        nodes = store.load_nodes(collection)
+        if not nodes:
+            raise IndexMissingError(
+                f"The index in {location} is empty: add documents to corpus/ and run `python -m ingest`."
+            )
+        self.nodes = nodes
+        self.vocab = Vocabulary([n.get_content(MetadataMode.EMBED) for n in nodes])
+        self.retriever = Retriever(self.settings.retrieval, collection, self.embed_model, nodes)
+        self.answerer = make_answerer(self.settings.answer, self.embed_model, self.vocab)
+        self.collection_name = collection.name
+        logger.info("loaded %d chunks from %s", len(nodes), collection.name)
+
+    def refresh_if_stale(self) -> None:
+        """Reload when ingest has switched the live collection since we loaded."""
+        now = time.monotonic()
+        if now - self._checked_at < _STALE_CHECK_SECONDS:
+            return
+        self._checked_at = now
+        active = store.active_collection_name(self.client, self.settings.store.collection_prefix)
+        if active and active != self.collection_name:
+            with self._lock:
+                if active != self.collection_name:
+                    self._load()
+
+    def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
+        """The passages the answerer would see, best first."""
+        question = clean_question(question, self.settings.answer.max_question_chars)
+        if not question:
+            return []
+        self.refresh_if_stale()
+        return self.retriever.retrieve(question, k)
+
+    def ask(self, question: Any) -> Answer:
+        """Answer a question with cited sources, or refuse and show the nearest passages."""
+        started = time.perf_counter()
+        text = clean_question(question, self.settings.answer.max_question_chars)
+        if not any(ch.isalnum() for ch in text):
+            return Answer(str(question or ""), EMPTY_QUESTION, [], True, {"total": 0.0},
+                          reason="empty question")
+        self.refresh_if_stale()
+        retriever, answerer = self.retriever, self.answerer
+        embedding = None if self.settings.retrieval.mode == "bm25" else retriever.embed_query(text)
+        passages = retriever.retrieve(text, query_embedding=embedding)
+        retrieved = time.perf_counter()
+        if embedding is None:
+            embedding = retriever.embed_query(text)
+        body, sources, refused, reason = answerer.answer(text, passages, embedding)
+        done = time.perf_counter()
+        timings = {
+            "retrieve": (retrieved - started) * 1000,
+            "answer": (done - retrieved) * 1000,
+            "total": (done - started) * 1000,
+        }
+        if refused:
+            logger.info("refused %r: %s", text[:80], reason)
+        return Answer(text, body, sources, refused, timings, reason=reason)
+
+
+def build_assistant(settings: Settings, embed_model: BaseEmbedding | None = None) -> Assistant:
+    """Wire the backends named in settings into an Assistant over the live index."""
+    client = make_chroma_client(settings.store)
+    embed_model = embed_model or make_embed_model(settings.embedding)
+    return Assistant(settings, embed_model, client)
+
+
+__all__ = ["REFUSAL", "Assistant", "build_assistant", "clean_question"]

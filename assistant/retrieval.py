@@ -1,0 +1,146 @@
+"""Retrieval: dense (MiniLM in ChromaDB), BM25, or both fused by reciprocal rank.
+
+All three are LlamaIndex retrievers; this module wires them and turns their results into
+``Passage`` records that carry the dense cosine similarity too, which the answerer uses to
+decide whether the documents answer the question at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import Stemmer
+from llama_index.core import VectorStoreIndex
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.llms import MockLLM
+from llama_index.core.retrievers import QueryFusionRetriever
+from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle, TextNode
+from llama_index.retrievers.bm25 import BM25Retriever
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from assistant.settings import RetrievalSettings
+from assistant.types import Passage
+
+logger = logging.getLogger(__name__)
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself
+    yourselves tell explain describe say says said according document documents guidance
+    please give list key main anything something much many also must may might shall""".split()
+)
+
+
+class Vocabulary:
+    """Stemmed term statistics of the indexed chunks: IDF for weighting question words."""
+
+    def __init__(self, texts: list[str]):
+        self.stemmer = Stemmer.Stemmer("english")
+        self.n_docs = max(len(texts), 1)
+        df: Counter[str] = Counter()
+        for text in texts:
+            df.update(set(self.terms(text)))
+        self.df = df
+        self.max_idf = math.log(1 + self.n_docs)
+
+    def terms(self, text: str) -> list[str]:
+        words = [w.replace("’", "'") for w in _TOKEN.findall(text.lower())]
+        words = [w for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+        return self.stemmer.stemWords(words)
+
+    def idf(self, term: str) -> float:
+        return math.log(1 + self.n_docs / (1 + self.df.get(term, 0)))
+
+    def known(self, term: str) -> bool:
+        return term in self.df
+
+
+def _passage(nws: NodeWithScore, dense: float | None) -> Passage:
+    node = nws.node
+    return Passage(
+        chunk_id=node.node_id,
+        text=node.get_content(metadata_mode=MetadataMode.NONE),
+        metadata=dict(node.metadata),
+        score=float(nws.score or 0.0),
+        dense_similarity=dense,
+    )
+
+
+class Retriever:
+    """One retrieval setup: ``retrieve(question, k)`` returns passages, best first."""
+
+    def __init__(
+        self,
+        settings: RetrievalSettings,
+        collection: Any,
+        embed_model: BaseEmbedding,
+        nodes: list[TextNode],
+    ):
+        self.settings = settings
+        self.collection = collection
+        self.embed_model = embed_model
+        self.nodes = nodes
+        candidate_k = max(settings.candidate_k, settings.top_k)
+        vector_store = ChromaVectorStore(chroma_collection=collection)
+        index = VectorStoreIndex.from_vector_store(vector_store, embed_model=embed_model)
+        self.dense = index.as_retriever(similarity_top_k=candidate_k)
+        self.bm25 = BM25Retriever.from_defaults(
+            nodes=nodes,
+            similarity_top_k=min(candidate_k, len(nodes)),
+            stemmer=Stemmer.Stemmer("english"),
+            language="english",
+        )
+        if settings.mode == "hybrid":
+            self.retriever = QueryFusionRetriever(
+                [self.dense, self.bm25],
+                mode="reciprocal_rerank",
+                num_queries=1,  # no LLM query rewriting
+                use_async=False,
+                similarity_top_k=candidate_k,
+                llm=MockLLM(),
+            )
+        elif settings.mode == "dense":
+            self.retriever = self.dense
+        else:
+            self.retriever = self.bm25
+
+    def embed_query(self, question: str) -> list[float]:
+        return self.embed_model.get_query_embedding(question)
+
+    def retrieve(
+        self, question: str, k: int | None = None, query_embedding: list[float] | None = None
+    ) -> list[Passage]:
+        """The k best passages for the question, each with its dense cosine similarity."""
+        k = k or self.settings.top_k
+        if query_embedding is None and self.settings.mode != "bm25":
+            query_embedding = self.embed_query(question)
+        bundle = QueryBundle(query_str=question, embedding=query_embedding)
+        results = self.retriever.retrieve(bundle)[:k]
+        if not results:
+            return []
+        dense = self.dense_similarities(
+            [r.node.node_id for r in results], query_embedding or self.embed_query(question)
+        )
+        return [_passage(r, dense.get(r.node.node_id)) for r in results]
+
+    def dense_similarities(self, chunk_ids: list[str], query_embedding: list[float]) -> dict:
+        """Cosine similarity of the question to each chunk, from the stored embeddings."""
+        records = self.collection.get(ids=chunk_ids, include=["embeddings"])
+        q = np.asarray(query_embedding, dtype=np.float32)
+        q /= np.linalg.norm(q) or 1.0
+        sims = {}
+        for chunk_id, emb in zip(records["ids"], records["embeddings"], strict=True):
+            v = np.asarray(emb, dtype=np.float32)
+            sims[chunk_id] = float(q @ v / (np.linalg.norm(v) or 1.0))
+        return sims

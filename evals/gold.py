@@ -1,0 +1,101 @@
+"""The gold question set: loading, and a validator that every quote exists in its document."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+PERSONAS = {"practitioner", "alnco", "trainer"}
+KINDS = {
+    "fact", "explain", "list", "compare", "paraphrase", "trainer", "duty",
+    "unanswerable", "out-of-domain", "injection",
+}
+DEFAULT_GOLD = Path(__file__).with_name("questions.yaml")
+
+
+def normalize(text: str) -> str:
+    """Case- and whitespace-insensitive form used to match quotes inside passages."""
+    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    return " ".join(text.lower().split())
+
+
+@dataclass(frozen=True)
+class Evidence:
+    doc: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class GoldQuestion:
+    id: str
+    question: str
+    persona: str
+    kind: str
+    answerable: bool = True
+    evidence: tuple[Evidence, ...] = ()
+    key_facts: tuple[str, ...] = field(default_factory=tuple)
+
+    def evidence_in(self, text: str) -> bool:
+        """True when the passage text holds any of the gold quotes."""
+        norm = normalize(text)
+        return any(normalize(e.quote) in norm for e in self.evidence)
+
+
+def load_gold(path: Path = DEFAULT_GOLD) -> list[GoldQuestion]:
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
+    out = []
+    for row in raw:
+        out.append(
+            GoldQuestion(
+                id=str(row["id"]),
+                question=str(row["question"]),
+                persona=str(row.get("persona", "")),
+                kind=str(row.get("kind", "")),
+                answerable=bool(row.get("answerable", True)),
+                evidence=tuple(Evidence(str(e["doc"]), str(e["quote"]))
+                               for e in row.get("evidence") or []),
+                key_facts=tuple(str(k) for k in row.get("key_facts") or []),
+            )
+        )
+    return out
+
+
+def validate(gold: list[GoldQuestion], corpus_dir: Path) -> list[str]:
+    """Problems with the gold set (empty when it is sound)."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    texts: dict[str, str] = {}
+    for q in gold:
+        if q.id in seen:
+            problems.append(f"{q.id}: duplicate id")
+        seen.add(q.id)
+        if not q.question.strip():
+            problems.append(f"{q.id}: empty question")
+        if q.persona not in PERSONAS:
+            problems.append(f"{q.id}: persona {q.persona!r} not one of {sorted(PERSONAS)}")
+        if q.kind not in KINDS:
+            problems.append(f"{q.id}: kind {q.kind!r} not one of {sorted(KINDS)}")
+        if q.answerable and not q.evidence:
+            problems.append(f"{q.id}: answerable but has no evidence")
+        if q.answerable and not 1 <= len(q.key_facts) <= 4:
+            problems.append(f"{q.id}: needs 1-4 key facts")
+        if not q.answerable and q.evidence:
+            problems.append(f"{q.id}: unanswerable but has evidence")
+        for e in q.evidence:
+            path = corpus_dir / e.doc
+            if not path.is_file():
+                problems.append(f"{q.id}: document {e.doc} not in {corpus_dir}")
+                continue
+            if e.doc not in texts:
+                texts[e.doc] = normalize(path.read_text(encoding="utf-8"))
+            if normalize(e.quote) not in texts[e.doc]:
+                problems.append(f"{q.id}: quote not found in {e.doc}: {e.quote[:60]!r}")
+        for fact in q.key_facts:
+            if q.answerable and q.evidence and not any(
+                normalize(fact) in texts.get(e.doc, "") for e in q.evidence
+            ):
+                problems.append(f"{q.id}: key fact {fact!r} not in its evidence documents")
+    return problems
