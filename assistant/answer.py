@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
+from assistant.glossary import expand
 from assistant.retrieval import Vocabulary
 from assistant.settings import AnswerSettings
 from assistant.types import Passage, Source
@@ -102,16 +103,17 @@ class ExtractiveAnswerer:
 
     def answer(
         self, question: str, passages: list[Passage], query_embedding: list[float] | None
-    ) -> tuple[str, list[Source], bool, str]:
-        """(answer text, cited sources, refused, reason)."""
+    ) -> tuple[str, list[Source], bool, str, dict[str, float]]:
+        """(answer text, cited sources, refused, reason, diagnostics)."""
         s = self.settings
         if not passages:
-            return REFUSAL, [], True, "nothing retrieved"
+            return REFUSAL, [], True, "nothing retrieved", {}
         q_terms = self.vocab.terms(question)
+        q_terms_expanded = self.vocab.terms(expand(question))
         pool = passages[: max(s.max_citations + 2, 5)]
         sentences = _candidates(pool)
         if not sentences:
-            return REFUSAL, self._nearest(passages), True, "no sentences"
+            return REFUSAL, self._nearest(passages), True, "no sentences", {}
 
         # Relevance of each sentence: meaning (embedding), words (IDF overlap), passage rank.
         sims = self._sentence_similarities(question, sentences, query_embedding)
@@ -132,15 +134,26 @@ class ExtractiveAnswerer:
         cited_terms: set[str] = set()
         for p_index in {c.passage for c in chosen}:
             cited_terms |= passage_terms[p_index]
-        coverage = _coverage(q_terms, cited_terms, self.vocab)
+        coverage = max(_coverage(q_terms, cited_terms, self.vocab),
+                       _coverage(q_terms_expanded, cited_terms, self.vocab))
         chosen_text = " ".join(c.text for c in chosen)
+        diagnostics = {
+            "best_dense": round(best_dense, 4),
+            "coverage": round(coverage, 4),
+            "best_sentence": round(float(max(sims)), 4),
+            "best_score": round(ranked[0].score, 4),
+        }
+        reason = ""
         if best_dense < s.min_relevance:
-            return REFUSAL, self._nearest(passages), True, f"best passage similarity {best_dense:.2f}"
-        if coverage < s.min_coverage:
-            return REFUSAL, self._nearest(passages), True, f"question coverage {coverage:.2f}"
-        if _NUMERIC_Q.search(question) and not _NUMBER.search(chosen_text):
-            return REFUSAL, self._nearest(passages), True, "asks for a figure the passages do not give"
-        return self._compose(chosen, pool)
+            reason = f"best passage similarity {best_dense:.2f} < {s.min_relevance}"
+        elif coverage < s.min_coverage:
+            reason = f"passages hold {coverage:.0%} of the question's words"
+        elif _NUMERIC_Q.search(question) and not _NUMBER.search(chosen_text):
+            reason = "asks for a figure the passages do not give"
+        if reason:
+            return REFUSAL, self._nearest(passages), True, reason, diagnostics
+        text, sources = self._compose(chosen, pool)
+        return text, sources, False, "", diagnostics
 
     # ------------------------------------------------------------------ internals
 
@@ -156,7 +169,7 @@ class ExtractiveAnswerer:
         q /= np.linalg.norm(q) or 1.0
         norms = np.linalg.norm(vectors, axis=1)
         norms[norms == 0] = 1.0
-        return list((vectors @ q) / norms)
+        return [float(x) for x in (vectors @ q) / norms]
 
     def _select(self, ranked: list[_Sentence], sentences: list[_Sentence]) -> list[_Sentence]:
         s = self.settings
@@ -197,7 +210,7 @@ class ExtractiveAnswerer:
 
     def _compose(
         self, chosen: list[_Sentence], pool: list[Passage]
-    ) -> tuple[str, list[Source], bool, str]:
+    ) -> tuple[str, list[Source]]:
         order: list[int] = []
         for sent in sorted(chosen, key=lambda x: -x.score):
             if sent.passage not in order:
@@ -229,7 +242,7 @@ class ExtractiveAnswerer:
             )
             for p_index in order
         ]
-        return "\n\n".join(blocks), sources, False, ""
+        return "\n\n".join(blocks), sources
 
     def _nearest(self, passages: list[Passage]) -> list[Source]:
         return [_source(i, p) for i, p in

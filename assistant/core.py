@@ -97,7 +97,7 @@ class Assistant:
         retrieved = time.perf_counter()
         if embedding is None:
             embedding = retriever.embed_query(text)
-        body, sources, refused, reason = answerer.answer(text, passages, embedding)
+        body, sources, refused, reason, diagnostics = answerer.answer(text, passages, embedding)
         done = time.perf_counter()
         timings = {
             "retrieve": (retrieved - started) * 1000,
@@ -106,7 +106,7 @@ class Assistant:
         }
         if refused:
             logger.info("refused %r: %s", text[:80], reason)
-        return Answer(text, body, sources, refused, timings, reason=reason)
+        return Answer(text, body, sources, refused, timings, reason=reason, diagnostics=diagnostics)
 
 
 def build_assistant(settings: Settings, embed_model: BaseEmbedding | None = None) -> Assistant:

@@ -23,10 +23,12 @@ from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle, Te
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
+from assistant.glossary import expand
 from assistant.settings import RetrievalSettings
 from assistant.types import Passage
 
 logger = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 STOPWORDS = frozenset(
@@ -116,7 +118,8 @@ class Retriever:
             self.retriever = self.bm25
 
     def embed_query(self, question: str) -> list[float]:
-        return self.embed_model.get_query_embedding(question)
+        """The question's vector; field abbreviations are expanded first."""
+        return self.embed_model.get_query_embedding(expand(question))
 
     def retrieve(
         self, question: str, k: int | None = None, query_embedding: list[float] | None = None
@@ -125,7 +128,7 @@ class Retriever:
         k = k or self.settings.top_k
         if query_embedding is None and self.settings.mode != "bm25":
             query_embedding = self.embed_query(question)
-        bundle = QueryBundle(query_str=question, embedding=query_embedding)
+        bundle = QueryBundle(query_str=expand(question), embedding=query_embedding)
         results = self.retriever.retrieve(bundle)[:k]
         if not results:
             return []

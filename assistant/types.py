@@ -45,6 +45,7 @@ class Answer:
     refused: bool
     timings_ms: dict[str, float] = field(default_factory=dict)
     reason: str = ""
+    diagnostics: dict[str, float] = field(default_factory=dict)
 
     def to_json(self, id: Any = None) -> dict[str, Any]:
         """The stable JSON contract read by the evaluation suite and outside tools."""

@@ -103,6 +103,7 @@ def run_config(config: Config, gold: list[GoldQuestion], k_max: int = 10,
             "question": q.question,
             "answer": answer.text,
             "reason": answer.reason,
+            "diagnostics": answer.diagnostics,
             "citations": [
                 {"n": c["n"], "doc_id": c["doc_id"], "section": c["section"],
                  "has_gold": q.evidence_in(c["text"])}

@@ -26,7 +26,9 @@ _SUBSECTION = re.compile(r"^\(\d+[A-Z]{0,3}\)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“‘\"(])")
 _INTRO_END = re.compile(r"(:|—|–|-|including|include|includes|following)\s*$", re.I)
 
-EMBED_KEYS = ("title", "section")
+EMBED_KEYS = ("short_name", "title", "section")
+# Bump when chunking changes what is stored, so ingest re-chunks unchanged files.
+CHUNKER_VERSION = "3"
 
 
 @dataclass

@@ -69,16 +69,20 @@ def sidecar_path(path: Path) -> Path:
     return path.with_name(path.name + ".meta.yaml")
 
 
-def content_hash(data: bytes, sidecar_bytes: bytes) -> str:
-    """Hash of a document and its metadata sidecar: a change to either re-ingests it."""
-    return hashlib.sha256(data + b"\x00meta\x00" + sidecar_bytes).hexdigest()
+def content_hash(data: bytes, sidecar_bytes: bytes, salt: str = "") -> str:
+    """Hash of a document, its metadata sidecar and the index recipe (``salt``: chunker
+    version, chunk size, embedding model): a change to any of them re-ingests it."""
+    return hashlib.sha256(
+        salt.encode() + b"\x00" + data + b"\x00meta\x00" + sidecar_bytes
+    ).hexdigest()
 
 
-def file_hash(path: Path) -> str | None:
+def file_hash(path: Path, salt: str = "") -> str | None:
     """content_hash of a file on disk, or None when it cannot be read."""
     try:
         sidecar = sidecar_path(path)
-        return content_hash(path.read_bytes(), sidecar.read_bytes() if sidecar.is_file() else b"")
+        side = sidecar.read_bytes() if sidecar.is_file() else b""
+        return content_hash(path.read_bytes(), side, salt)
     except OSError:
         return None
 
@@ -368,7 +372,9 @@ _FORMATS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".pdf": 
             ".docx": "docx", ".html": "html", ".htm": "html"}
 
 
-def load_document(path: Path, root: Path, max_file_mb: float = 20.0) -> LoadedDocument:
+def load_document(
+    path: Path, root: Path, max_file_mb: float = 20.0, salt: str = ""
+) -> LoadedDocument:
     """Read one file and its metadata; raises DocumentError with a reason to show the user."""
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
@@ -380,7 +386,7 @@ def load_document(path: Path, root: Path, max_file_mb: float = 20.0) -> LoadedDo
     _check_size(path, data, max_file_mb)
     sidecar = sidecar_path(path)
     side_bytes = sidecar.read_bytes() if sidecar.is_file() else b""
-    digest = content_hash(data, side_bytes)
+    digest = content_hash(data, side_bytes, salt)
 
     meta: dict[str, Any] = {}
     html_title = None

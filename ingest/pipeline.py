@@ -25,7 +25,7 @@ from assistant import store
 from assistant.backends import make_chroma_client, make_embed_model
 from assistant.errors import DocumentError
 from assistant.settings import Settings
-from ingest.chunking import chunk_document
+from ingest.chunking import CHUNKER_VERSION, chunk_document
 from ingest.loaders import LoadedDocument, doc_id_for, file_hash, load_document
 
 logger = logging.getLogger(__name__)
@@ -61,6 +61,12 @@ class IngestReport:
             kept = " (its previous version stays in the index)" if name in self.kept_previous else ""
             lines.append(f"  FAILED {name}: {reason}{kept}")
         return "\n".join(lines)
+
+
+def index_recipe(settings: Settings) -> str:
+    """What, besides a file's bytes, decides its chunks and vectors."""
+    e = settings.embedding
+    return f"chunker={CHUNKER_VERSION};words={settings.ingest.max_words};{e.backend}:{e.model_path}"
 
 
 def discover(corpus_dir: Path, settings: Settings) -> list[Path]:
@@ -145,6 +151,7 @@ def run_ingest(
         old = None
     old_hashes = _old_hashes(old)
 
+    salt = index_recipe(settings)
     files = discover(corpus_dir, settings)
     loaded: list[LoadedDocument] = []
     keep_ids: list[str] = []
@@ -154,12 +161,12 @@ def run_ingest(
         doc_id = doc_id_for(path, corpus_dir)
         seen.add(doc_id)
         name = path.relative_to(corpus_dir).as_posix()
-        if not rebuild and doc_id in old_hashes and file_hash(path) == old_hashes[doc_id]:
+        if not rebuild and doc_id in old_hashes and file_hash(path, salt) == old_hashes[doc_id]:
             report.unchanged.append(doc_id)
             keep_ids.append(doc_id)
             continue
         try:
-            doc = load_document(path, corpus_dir, settings.ingest.max_file_mb)
+            doc = load_document(path, corpus_dir, settings.ingest.max_file_mb, salt)
         except DocumentError as e:
             report.failed.append((name, str(e)))
             if doc_id in old_hashes:  # lose nothing: keep the last good version

@@ -1,0 +1,42 @@
+# The README's two commands: `make run` and `make test`. Both create .venv if missing.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run app ingest test test-fast lint eval bench clean
+
+setup: $(STAMP)
+
+# Idempotent: reinstalls only when pyproject.toml changes. torch is pinned to the CPU build
+# on this machine's disk; installing it first keeps pip from choosing a CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Exit status 1 from ingest means some files were skipped (reported); the index is still usable.
+ingest: setup
+	$(PY) -m ingest; s=$$?; [ $$s -le 1 ] || exit $$s
+
+app: setup
+	$(PY) app.py
+
+run: ingest app
+
+test: setup
+	$(PY) -m pytest
+
+test-fast: setup
+	$(PY) -m pytest -m "not slow"
+
+lint: setup
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+eval: setup ingest
+	$(PY) -m evals
+
+clean:
+	rm -rf .data evals/results

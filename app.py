@@ -1,0 +1,175 @@
+"""The Gradio app: a chat page whose every answer shows the passages it cites.
+
+`python app.py [--settings FILE]` serves http://127.0.0.1:7860 (bound to loopback; Gradio
+analytics and Chroma telemetry off). The assistant is built once at start-up and shared by
+all users; Gradio's queue answers several at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import logging
+import re
+import sys
+from pathlib import Path
+
+import assistant  # noqa: F401  (must come first: offline, no telemetry, before gradio loads)
+from assistant.core import Assistant, build_assistant
+from assistant.errors import AssistantError
+from assistant.settings import Settings, load_settings
+from assistant.types import Answer, Source
+
+logger = logging.getLogger("app")
+
+EXAMPLES = [
+    "When do I step in and when do I step back?",  # practitioner
+    "What does STEP training involve?",  # practitioner
+    "Who must designate an additional learning needs co-ordinator in Wales?",  # ALNCo
+    "What qualification must a new SENCO hold?",  # SENCO (England)
+    "Give me a case study about transitions from nursery to Reception",  # trainer
+    "What challenges did the Ealing training programme face?",  # trainer
+]
+
+DOC_TYPE_LABELS = {
+    "legislation": "Legislation: states legal duties",
+    "statutory-guidance": "Statutory guidance",
+    "practice-guidance": "Practice guidance: good practice, not a legal duty",
+    "research": "Research report: evidence, not a legal duty",
+    "case-study": "Case study / project report: one area's practice",
+    "unspecified": "Type not stated",
+}
+
+CSS = """
+.src-card { border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 12px; margin: 8px 0; }
+.src-card h4 { margin: 0 0 4px 0; }
+.src-meta { font-size: 0.85em; color: #57606a; margin-bottom: 6px; }
+.badge { display: inline-block; padding: 1px 6px; border-radius: 10px; font-size: 0.8em;
+         background: #eef; margin-right: 4px; }
+.badge.law { background: #fde2c4; }
+.src-text { white-space: pre-wrap; font-size: 0.92em; }
+.src-text mark { background: #fff3a3; }
+"""
+
+
+def _marker_links(text: str) -> str:
+    """Turn [n] markers into links to the matching source card."""
+    return re.sub(r"\[(\d+)\]", r"[[\1]](#src-\1)", text)
+
+
+def _highlight(text: str, highlights: tuple[str, ...]) -> str:
+    escaped = html.escape(text)
+    for sentence in sorted(set(highlights), key=len, reverse=True):
+        needle = html.escape(sentence)
+        if needle and needle in escaped:
+            escaped = escaped.replace(needle, f"<mark>{needle}</mark>", 1)
+    return escaped
+
+
+def source_card(source: Source) -> str:
+    """One cited passage as an HTML card with its document, section, country and type."""
+    label = DOC_TYPE_LABELS.get(source.doc_type, source.doc_type)
+    law = " law" if source.doc_type == "legislation" else ""
+    page = f" · page {source.page}" if source.page else ""
+    return (
+        f'<div class="src-card" id="src-{source.n}">'
+        f"<h4>[{source.n}] {html.escape(source.title)}</h4>"
+        f'<div class="src-meta">{html.escape(source.section)}{page}<br>'
+        f'<span class="badge">{html.escape(source.jurisdiction)}</span>'
+        f'<span class="badge{law}">{html.escape(label)}</span></div>'
+        f'<div class="src-text">{_highlight(source.text, source.highlights)}</div></div>'
+    )
+
+
+def sources_html(answer: Answer) -> str:
+    if not answer.sources:
+        return "<p><em>No passages to show.</em></p>"
+    heading = (
+        "Nearest passages (they do not answer the question)" if answer.refused else "Cited passages"
+    )
+    return f"<h3>{heading}</h3>" + "".join(source_card(s) for s in answer.sources)
+
+
+def render(answer: Answer) -> tuple[str, str]:
+    """(chat message in Markdown, sources panel HTML) for one answer."""
+    body = answer.text if answer.refused else _marker_links(answer.text)
+    if answer.refused and answer.sources:
+        body += "\n\nThe nearest passages are shown on the right, so you can check for yourself."
+    return body, sources_html(answer)
+
+
+def respond(bot: Assistant, message: str, history: list[dict] | None) -> tuple[list[dict], str, str]:
+    """Answer one chat turn; never raises to the browser with a stack trace."""
+    history = list(history or [])
+    try:
+        answer = bot.ask(message)
+        body, panel = render(answer)
+    except Exception:
+        logger.exception("failed to answer %r", (message or "")[:100])
+        body = "Sorry, something went wrong while answering. Please try again or rephrase."
+        panel = "<p><em>No passages to show.</em></p>"
+    history.append({"role": "user", "content": message or ""})
+    history.append({"role": "assistant", "content": body})
+    return history, panel, ""
+
+
+def build_app(bot: Assistant, settings: Settings):
+    import gradio as gr
+
+    with gr.Blocks(title="ALN & SEND guidance assistant") as demo:
+        gr.Markdown(
+            "## ALN (Wales) & SEND (England) guidance assistant\n"
+            "Answers come only from the guidance documents and legislation in the corpus, and "
+            "every sentence cites its passage [n]. Check the passage before you rely on it: "
+            "**legislation** states legal duties; practice guidance and case studies describe "
+            "good practice."
+        )
+        with gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(label="Answers", height=480)
+                question = gr.Textbox(
+                    label="Your question", placeholder="e.g. When do I step back?", lines=1,
+                    max_lines=4,
+                )
+                with gr.Row():
+                    ask = gr.Button("Ask", variant="primary")
+                    clear = gr.Button("Clear")
+                gr.Examples(EXAMPLES, inputs=question, label="Try one")
+            with gr.Column(scale=2):
+                panel = gr.HTML("<p><em>Sources appear here.</em></p>", label="Sources")
+
+        def _respond(message, history):
+            return respond(bot, message, history)
+
+        ask.click(_respond, [question, chat], [chat, panel, question], api_name="ask")
+        question.submit(_respond, [question, chat], [chat, panel, question], api_name=False)
+        clear.click(lambda: ([], "<p><em>Sources appear here.</em></p>", ""), None,
+                    [chat, panel, question], api_name=False)
+    demo.queue(default_concurrency_limit=settings.app.concurrency)
+    return demo
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python app.py", description="Serve the chat app.")
+    parser.add_argument("--settings", type=Path, help="YAML settings profile")
+    parser.add_argument("--port", type=int, help="port (default from settings: 7860)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = load_settings(args.settings)
+    try:
+        bot = build_assistant(settings)
+    except AssistantError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    demo = build_app(bot, settings)
+    demo.launch(
+        server_name=settings.app.host,
+        server_port=args.port or settings.app.port,
+        share=False,
+        css=CSS,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

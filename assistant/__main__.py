@@ -1,0 +1,74 @@
+"""`python -m assistant ask "question" [--json]` and `python -m assistant ask --jsonl < questions`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import assistant  # noqa: F401  (offline, no telemetry)
+from assistant.errors import AssistantError
+from assistant.settings import load_settings
+from assistant.types import Answer
+
+
+def format_text(answer: Answer) -> str:
+    """The answer and its numbered sources, for a terminal."""
+    lines = [answer.text, ""]
+    if answer.sources:
+        lines.append("Nearest passages:" if answer.refused else "Sources:")
+    for s in answer.sources:
+        page = f", p.{s.page}" if s.page else ""
+        lines.append(f"[{s.n}] {s.title} — {s.section}{page} ({s.jurisdiction}, {s.doc_type})")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m assistant", description="Ask the guidance documents.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="answer a question with cited sources")
+    ask.add_argument("question", nargs="?", help="the question (omit with --jsonl)")
+    mode = ask.add_mutually_exclusive_group()
+    mode.add_argument("--json", action="store_true", help="print one JSON object")
+    mode.add_argument("--jsonl", action="store_true",
+                      help='read {"id", "question"} lines on stdin, write one JSON object per line')
+    ask.add_argument("--settings", type=Path, help="YAML settings profile")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    if not args.jsonl and args.question is None:
+        parser.error("give a question, or --jsonl to read questions from stdin")
+    try:
+        from assistant.core import build_assistant
+
+        bot = build_assistant(load_settings(args.settings))
+    except AssistantError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+    if args.jsonl:
+        for number, line in enumerate(sys.stdin, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                if not isinstance(item, dict):
+                    raise ValueError("not an object")
+            except ValueError as e:
+                print(f"error: line {number} is not a JSON object ({e}); skipped", file=sys.stderr)
+                continue
+            answer = bot.ask(item.get("question", ""))
+            print(json.dumps(answer.to_json(item.get("id")), ensure_ascii=False), flush=True)
+        return 0
+    answer = bot.ask(args.question)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(format_text(answer))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

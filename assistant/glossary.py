@@ -1,0 +1,92 @@
+"""Abbreviations and synonyms of the ALN (Wales) and SEND (England) field.
+
+Questions use short forms ("ALNCo", "EHCP", "SALT") and the documents often use long forms,
+or the other way round, and the two countries name the same roles differently. Expanding the
+question with its equivalents lets both BM25 and the dense retriever match either form.
+"""
+
+from __future__ import annotations
+
+import re
+
+# short form -> long forms (all lower case; matched on word boundaries)
+GLOSSARY: dict[str, tuple[str, ...]] = {
+    "aln": ("additional learning needs",),
+    "alnco": ("additional learning needs co-ordinator",),
+    "alncos": ("additional learning needs co-ordinators",),
+    "alp": ("additional learning provision",),
+    "aln act": ("additional learning needs and education tribunal (wales) act",),
+    "alnet act": ("additional learning needs and education tribunal (wales) act",),
+    "idp": ("individual development plan",),
+    "idps": ("individual development plans",),
+    "declo": ("designated education clinical lead officer",),
+    "sen": ("special educational needs",),
+    "send": ("special educational needs and disabilities", "special educational needs and disability"),
+    "senco": ("sen co-ordinator", "special educational needs co-ordinator"),
+    "sencos": ("sen co-ordinators", "special educational needs co-ordinators"),
+    "ehc": ("education, health and care",),
+    "ehcp": ("ehc plan", "education, health and care plan"),
+    "ehc plan": ("education, health and care plan",),
+    "salt": ("speech and language therapy",),
+    "slcn": ("speech, language and communication needs",),
+    "eyfs": ("early years foundation stage",),
+    "semh": ("social, emotional and mental health",),
+    "senif": ("special educational needs inclusion fund",),
+    "sle": ("specialist leader of education",),
+    "sles": ("specialist leaders of education",),
+    "ta": ("teaching assistant",),
+    "tas": ("teaching assistants",),
+    "lsa": ("learning support assistant",),
+    "pvi": ("private, voluntary and independent",),
+    "la": ("local authority",),
+    "cfa": ("children and families act",),
+    "nasenco": ("national award for special educational needs co-ordination",),
+}
+
+# plain-language words -> the words the documents use
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "nursery": ("setting", "early years"),
+    "nurseries": ("settings", "early years"),
+    "pre-school": ("setting", "early years"),
+    "preschool": ("setting", "early years"),
+    "kid": ("child",),
+    "kids": ("children",),
+    "law": ("act", "duty"),
+    "legally": ("must", "duty"),
+    "wales": ("welsh",),
+    "england": ("english",),
+}
+
+
+def _word(text: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w-]){re.escape(text)}(?![\w-])", re.I)
+
+
+# (pattern, equivalent, is_abbreviation)
+_PAIRS: list[tuple[re.Pattern[str], str, bool]] = []
+for _short, _longs in GLOSSARY.items():
+    _PAIRS.append((_word(_short), " ".join(_longs), True))
+    for _long in _longs:  # and back: the long form finds the short one
+        _PAIRS.append((_word(_long), _short.upper(), False))
+for _plain, _words in SYNONYMS.items():
+    _PAIRS.append((_word(_plain), " ".join(_words), False))
+
+
+def _is_abbreviation(found: str) -> bool:
+    """'SEND', 'ALNCo', 'Senco' are abbreviations; the verb 'send' or 'salt' is not."""
+    return sum(ch.isupper() for ch in found) >= 2 or (
+        len(found) >= 5 and found.lower() in ("alnco", "senco", "sencos", "alncos", "nasenco")
+    )
+
+
+def expand(question: str) -> str:
+    """The question followed by the equivalents of the field terms it uses (if any)."""
+    extra: list[str] = []
+    lowered = question.lower()
+    for pattern, replacement, abbreviation in _PAIRS:
+        match = pattern.search(question)
+        if not match or (abbreviation and not _is_abbreviation(match.group(0))):
+            continue
+        if replacement.lower() not in lowered and replacement not in extra:
+            extra.append(replacement)
+    return f"{question} ({'; '.join(extra)})" if extra else question
