@@ -26,17 +26,44 @@ EMPTY_QUESTION = "Please type a question about the guidance documents."
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[’'\")\]]?\s+(?=[A-Z“‘\"(•\d])")
 _ITEM = re.compile(r"^\s*- ")
-_NUMERIC_Q = re.compile(
-    r"\b(how (much|many|long|often|old|soon)|what (amount|percentage|proportion|number|age)|"
-    r"cost|costs|budget|per cent|percent|£)\b",
-    re.I,
-)
-_NUMBER = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
-    r"thirty|forty|fifty|hundred|thousand|million|half|annual|annually|yearly|weekly|daily|"
-    r"once|twice)\b",
-    re.I,
-)
+_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
+                 r"twenty|thirty|forty|fifty|hundred|thousand|million|half|a few|several")
+# What a question asks for, and what an answer to it must contain: a question asking for a sum
+# of money is not answered by a passage that states none, however close its words are.
+ANSWER_TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
+    (
+        "a sum of money",
+        re.compile(r"\b(how much (money|funding|does|do|is|are|will|did)|cost|costs|fee|fees|"
+                   r"price|salary|salaries|pay rate|hourly rate|in pounds|£)", re.I),
+        re.compile(r"£\s?\d|\b\d+p\b|\bpounds\b|free of charge|\bfree\b|no cost|low cost", re.I),
+    ),
+    (
+        "a percentage",
+        re.compile(r"\b(percentage|per cent|percent|proportion|what share)\b", re.I),
+        re.compile(r"\d+(\.\d+)?\s?%|\bper ?cent\b|\b(half|third|quarter|majority)\b", re.I),
+    ),
+    (
+        "a length of time",
+        re.compile(r"\b(how long|how soon|within (how many|what time)|timescale|time limit|"
+                   r"deadline|how many (hours|days|weeks|months|years|terms))\b", re.I),
+        re.compile(rf"\b(\d+|{_NUMBER_WORDS})[\s-]*(working |school |full |half )?"
+                   r"(hours?|days?|weeks?|months?|years?|terms?|sessions?)\b|as soon as|annual|"
+                   r"\bimmediately\b", re.I),
+    ),
+    (
+        "a number",
+        re.compile(r"\bhow many\b", re.I),
+        re.compile(rf"\d|\b({_NUMBER_WORDS}|dozen|all|none|no)\b", re.I),
+    ),
+]
+
+
+def missing_answer_type(question: str, answer_text: str) -> str | None:
+    """The kind of fact the question asks for when the answer text states none of it."""
+    for name, asks, gives in ANSWER_TYPES:
+        if asks.search(question):
+            return None if gives.search(answer_text) else name
+    return None
 
 
 @dataclass
@@ -148,8 +175,8 @@ class ExtractiveAnswerer:
             reason = f"best passage similarity {best_dense:.2f} < {s.min_relevance}"
         elif coverage < s.min_coverage:
             reason = f"passages hold {coverage:.0%} of the question's words"
-        elif _NUMERIC_Q.search(question) and not _NUMBER.search(chosen_text):
-            reason = "asks for a figure the passages do not give"
+        elif missing := missing_answer_type(question, chosen_text):
+            reason = f"asks for {missing}; the passages give none"
         if reason:
             return REFUSAL, self._nearest(passages), True, reason, diagnostics
         text, sources = self._compose(chosen, pool)

@@ -66,11 +66,11 @@ class AnswerSettings(BaseModel):
     max_sentences: int = Field(5, description="Most sentences in an extractive answer.")
     max_citations: int = Field(3, description="Most passages one answer cites.")
     min_relevance: float = Field(
-        0.40,
+        0.30,
         description="Refuse when the best passage's cosine similarity to the question is below this.",
     )
     min_coverage: float = Field(
-        0.55,
+        0.40,
         description="Refuse when the cited passages hold less than this share of the question's "
         "informative words (IDF-weighted).",
     )

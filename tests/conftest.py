@@ -27,6 +27,11 @@ def make_settings(tmp_path: Path, corpus: Path, backend: str = "fake", **overrid
 
 
 @pytest.fixture
+def settings_factory():
+    return make_settings
+
+
+@pytest.fixture
 def small_corpus(tmp_path: Path) -> Path:
     corpus = tmp_path / "corpus"
     corpus.mkdir()

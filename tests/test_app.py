@@ -1,0 +1,81 @@
+"""The app's answer function and the served page, on loopback."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_an_answer_links_its_markers_and_shows_highlighted_sources(real_assistant):
+    import app
+
+    history, panel, cleared = app.respond(
+        real_assistant, "What must practitioners complete after the Step-back course?", []
+    )
+    assert cleared == ""
+    assert history[0] == {"role": "user",
+                          "content": "What must practitioners complete after the Step-back course?"}
+    reply = history[1]["content"]
+    assert "[[1]](#src-1)" in reply
+    assert 'id="src-1"' in panel and "<mark>" in panel
+    assert "Wales" in panel and "Practice guidance" in panel
+
+
+def test_a_refusal_says_so_and_shows_the_nearest_passages(real_assistant):
+    import app
+
+    history, panel, _ = app.respond(real_assistant, "How do I bake a sourdough loaf?", [])
+    assert "couldn't find this" in history[-1]["content"]
+    assert "Nearest passages" in panel
+
+
+def test_an_internal_error_becomes_a_friendly_message(real_assistant, monkeypatch):
+    import app
+
+    def boom(question):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(real_assistant, "ask", boom)
+    history, panel, _ = app.respond(real_assistant, "anything", [])
+    assert "something went wrong" in history[-1]["content"]
+    assert "kaboom" not in history[-1]["content"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_app_serves_and_answers_on_loopback_only(real_assistant, real_settings, block_network):
+    from gradio_client import Client
+
+    import app
+
+    demo = app.build_app(real_assistant, real_settings)
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
+                share=False, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        results = []
+
+        def ask(q):
+            results.append(client.predict(q, [], api_name="/ask"))
+
+        threads = [threading.Thread(target=ask, args=(q,)) for q in
+                   ("What is STEP?", "Who must designate an additional learning needs co-ordinator?")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert len(results) == 2
+        for history, panel, _ in results:
+            assert history[-1]["role"] == "assistant" and "src-card" in panel
+    finally:
+        demo.close()
+    assert block_network == [], f"tried to reach {block_network}"

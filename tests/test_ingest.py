@@ -1,0 +1,137 @@
+"""Incremental, atomic ingest into a real ChromaDB on tmp_path (fake embedder: fast)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import store
+from assistant.backends import HashEmbedding, make_chroma_client
+from ingest.pipeline import run_ingest
+
+
+class CountingEmbedding(HashEmbedding):
+    """Counts the texts it embeds, to prove what was (not) re-embedded."""
+
+    calls: int = 0
+
+    def _get_text_embeddings(self, texts):
+        object.__setattr__(self, "calls", self.calls + len(texts))
+        return [self._vector(t) for t in texts]
+
+
+def _doc_ids(settings):
+    client = make_chroma_client(settings.store)
+    coll = store.get_active_collection(client, settings.store.collection_prefix)
+    return {m["doc_id"] for m in coll.get(include=["metadatas"])["metadatas"]}, coll
+
+
+def test_first_ingest_adds_every_document(fake_settings):
+    report = run_ingest(fake_settings, progress=False)
+    assert sorted(report.added) == ["england-note.txt", "wales-guide.md"]
+    assert report.chunks > 0 and not report.failed
+    ids, _ = _doc_ids(fake_settings)
+    assert ids == {"england-note.txt", "wales-guide.md"}
+
+
+def test_unchanged_documents_are_not_re_embedded(fake_settings):
+    run_ingest(fake_settings, progress=False)
+    embedder = CountingEmbedding()
+    report = run_ingest(fake_settings, progress=False, embed_model=embedder)
+    assert embedder.calls == 0
+    assert sorted(report.unchanged) == ["england-note.txt", "wales-guide.md"]
+    assert report.chunks > 0
+
+
+def test_a_changed_document_replaces_its_chunks_and_only_it_is_embedded(fake_settings, small_corpus):
+    run_ingest(fake_settings, progress=False)
+    (small_corpus / "england-note.txt").write_text(
+        "England note\n\nFunding\n\nThe new funding rule is described here for all settings.\n"
+    )
+    embedder = CountingEmbedding()
+    report = run_ingest(fake_settings, progress=False, embed_model=embedder)
+    assert report.updated == ["england-note.txt"] and report.unchanged == ["wales-guide.md"]
+    _, coll = _doc_ids(fake_settings)
+    texts = coll.get(where={"doc_id": "england-note.txt"}, include=["documents"])["documents"]
+    assert any("new funding rule" in t for t in texts)
+    assert not any("inclusion fund" in t for t in texts)
+    assert embedder.calls == len(texts)
+
+
+def test_a_removed_document_disappears_from_the_index(fake_settings, small_corpus):
+    run_ingest(fake_settings, progress=False)
+    (small_corpus / "england-note.txt").unlink()
+    report = run_ingest(fake_settings, progress=False)
+    assert report.removed == ["england-note.txt"]
+    ids, _ = _doc_ids(fake_settings)
+    assert ids == {"wales-guide.md"}
+
+
+def test_a_metadata_change_re_ingests_the_document(fake_settings, small_corpus):
+    run_ingest(fake_settings, progress=False)
+    (small_corpus / "england-note.txt.meta.yaml").write_text("jurisdiction: England\n")
+    report = run_ingest(fake_settings, progress=False)
+    assert report.updated == ["england-note.txt"]
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("empty.md", b""),
+        ("binary.txt", b"\x00\xff\x00\xfe" * 100),
+        ("latin1.txt", "Caf\u00e9 na\u00efve".encode("latin-1")),
+        ("corrupt.pdf", b"%PDF-1.7\n\x00garbage"),
+        ("corrupt.docx", b"PK\x03\x04 not really a zip"),
+    ],
+)
+def test_a_bad_file_is_reported_and_skipped_while_the_rest_ingests(fake_settings, small_corpus,
+                                                                   name, content):
+    (small_corpus / name).write_bytes(content)
+    report = run_ingest(fake_settings, progress=False)
+    assert [f for f, _ in report.failed] == [name]
+    assert "FAILED " + name in report.summary()
+    assert sorted(report.added) == ["england-note.txt", "wales-guide.md"]
+
+
+def test_a_document_that_turns_corrupt_keeps_its_previous_version(fake_settings, small_corpus):
+    run_ingest(fake_settings, progress=False)
+    (small_corpus / "england-note.txt").write_bytes(b"\x00\x00binary now")
+    report = run_ingest(fake_settings, progress=False)
+    assert report.kept_previous == ["england-note.txt"]
+    ids, _ = _doc_ids(fake_settings)
+    assert "england-note.txt" in ids
+
+
+def test_an_interrupted_ingest_leaves_the_previous_index_live(fake_settings, small_corpus):
+    run_ingest(fake_settings, progress=False)
+    before_ids, before = _doc_ids(fake_settings)
+    count_before = before.count()
+    (small_corpus / "new.md").write_text("# New\n\nBrand new guidance text.\n")
+
+    class Interrupting(HashEmbedding):
+        def _get_text_embeddings(self, texts):
+            raise KeyboardInterrupt  # Ctrl-C in the middle of embedding
+
+    with pytest.raises(KeyboardInterrupt):
+        run_ingest(fake_settings, progress=False, embed_model=Interrupting())
+    after_ids, after = _doc_ids(fake_settings)
+    assert after.name == before.name and after.count() == count_before
+    assert after_ids == before_ids
+    client = make_chroma_client(fake_settings.store)
+    names = [c.name for c in client.list_collections()]
+    assert names.count(before.name) == 1 and len([n for n in names if n.startswith("guidance_2")]) == 1
+    # and the next run picks the new file up
+    report = run_ingest(fake_settings, progress=False)
+    assert report.added == ["new.md"]
+
+
+def test_the_cli_exit_status_says_whether_anything_failed(fake_settings, small_corpus, monkeypatch,
+                                                          tmp_path, capsys):
+    from ingest.__main__ import main
+
+    monkeypatch.setenv("ASSISTANT_EMBEDDING__BACKEND", "fake")
+    monkeypatch.setenv("ASSISTANT_STORE__PATH", str(tmp_path / "cli-chroma"))
+    assert main([str(small_corpus), "--quiet"]) == 0
+    (small_corpus / "bad.txt").write_bytes(b"")
+    assert main([str(small_corpus), "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED bad.txt: empty file" in out
