@@ -58,6 +58,14 @@ ANSWER_TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
 ]
 
 
+def answer_type(question: str) -> re.Pattern[str] | None:
+    """The pattern an answer to this question should match, if it asks for a figure."""
+    for _name, asks, gives in ANSWER_TYPES:
+        if asks.search(question):
+            return gives
+    return None
+
+
 def missing_answer_type(question: str, answer_text: str) -> str | None:
     """The kind of fact the question asks for when the answer text states none of it."""
     for name, asks, gives in ANSWER_TYPES:
@@ -143,16 +151,19 @@ class ExtractiveAnswerer:
             return REFUSAL, self._nearest(passages), True, "no sentences", {}
 
         # Relevance of each sentence: meaning (embedding), words (IDF overlap), passage rank.
-        sims = self._sentence_similarities(question, sentences, query_embedding)
+        sims = self._sentence_similarities(question, sentences, query_embedding, pool)
         passage_terms = [set(self.vocab.terms(p.metadata.get("section", "") + " " + p.text))
                          for p in pool]
+        wanted = answer_type(question)
         for sent, sim in zip(sentences, sims, strict=True):
             lexical = _coverage(q_terms, set(self.vocab.terms(sent.text)), self.vocab)
             context = _coverage(q_terms, passage_terms[sent.passage], self.vocab)
             rank_prior = 1.0 / (1 + sent.passage)
             length_penalty = 0.1 if len(sent.text.split()) < 5 else 0.0
+            # a sentence that states the kind of fact asked for (a sum, a time...) is preferred
+            type_bonus = 0.1 if wanted is not None and wanted.search(sent.text) else 0.0
             sent.score = (0.5 * sim + 0.2 * lexical + 0.15 * context + 0.15 * rank_prior
-                          - length_penalty)
+                          + type_bonus - length_penalty)
 
         ranked = sorted(sentences, key=lambda x: x.score, reverse=True)
         chosen = self._select(ranked, sentences)
@@ -185,8 +196,16 @@ class ExtractiveAnswerer:
     # ------------------------------------------------------------------ internals
 
     def _sentence_similarities(
-        self, question: str, sentences: list[_Sentence], query_embedding: list[float] | None
+        self, question: str, sentences: list[_Sentence], query_embedding: list[float] | None,
+        pool: list[Passage] | None = None,
     ) -> list[float]:
+        if pool is not None:
+            stored = [p.sentence_similarities for p in pool]
+            if all(x is not None for x in stored):
+                try:  # vectors stored at ingest: nothing to embed now
+                    return [float(stored[x.passage][x.position]) for x in sentences]
+                except IndexError:
+                    pass  # segmentation changed since ingest: embed instead
         q = np.asarray(query_embedding or self.embed_model.get_query_embedding(question),
                        dtype=np.float32)
         vectors = np.asarray(

@@ -58,7 +58,10 @@ class Assistant:
             )
         self.nodes = nodes
         self.vocab = Vocabulary([n.get_content(MetadataMode.EMBED) for n in nodes])
-        self.retriever = Retriever(self.settings.retrieval, collection, self.embed_model, nodes)
+        sentences = store.get_sentence_collection(self.client, collection.name)
+        self.retriever = Retriever(
+            self.settings.retrieval, collection, self.embed_model, nodes, sentences
+        )
         self.answerer = make_answerer(self.settings.answer, self.embed_model, self.vocab)
         self.collection_name = collection.name
         logger.info("loaded %d chunks from %s", len(nodes), collection.name)

@@ -68,7 +68,8 @@ class Vocabulary:
         return term in self.df
 
 
-def _passage(nws: NodeWithScore, dense: float | None) -> Passage:
+def _passage(nws: NodeWithScore, dense: float | None,
+             sentence_sims: tuple[float, ...] | None = None) -> Passage:
     node = nws.node
     return Passage(
         chunk_id=node.node_id,
@@ -76,6 +77,7 @@ def _passage(nws: NodeWithScore, dense: float | None) -> Passage:
         metadata=dict(node.metadata),
         score=float(nws.score or 0.0),
         dense_similarity=dense,
+        sentence_similarities=sentence_sims,
     )
 
 
@@ -88,9 +90,11 @@ class Retriever:
         collection: Any,
         embed_model: BaseEmbedding,
         nodes: list[TextNode],
+        sentences: Any | None = None,
     ):
         self.settings = settings
         self.collection = collection
+        self.sentences = sentences
         self.embed_model = embed_model
         self.nodes = nodes
         candidate_k = max(settings.candidate_k, settings.top_k)
@@ -118,8 +122,9 @@ class Retriever:
             self.retriever = self.bm25
 
     def embed_query(self, question: str) -> list[float]:
-        """The question's vector; field abbreviations are expanded first."""
-        return self.embed_model.get_query_embedding(expand(question))
+        """The question's vector (abbreviations are expanded for BM25 only: MiniLM knows them
+        well enough, and a long expansion pulls the vector towards title-like passages)."""
+        return self.embed_model.get_query_embedding(question)
 
     def retrieve(
         self, question: str, k: int | None = None, query_embedding: list[float] | None = None
@@ -129,21 +134,46 @@ class Retriever:
         if query_embedding is None and self.settings.mode != "bm25":
             query_embedding = self.embed_query(question)
         bundle = QueryBundle(query_str=expand(question), embedding=query_embedding)
-        results = self.retriever.retrieve(bundle)[:k]
+        results = self.retriever.retrieve(bundle)
         if not results:
             return []
-        dense = self.dense_similarities(
-            [r.node.node_id for r in results], query_embedding or self.embed_query(question)
-        )
-        return [_passage(r, dense.get(r.node.node_id)) for r in results]
+        q = _unit(query_embedding or self.embed_query(question))
+        ids = [r.node.node_id for r in results]
+        dense = self.dense_similarities(ids, q)
+        per_sentence = self.sentence_similarities(ids, q)
+        if self.settings.rerank and per_sentence:
+            top = max(float(r.score or 0.0) for r in results) or 1.0
+            def rerank_score(r: NodeWithScore) -> float:
+                sims = per_sentence.get(r.node.node_id) or (0.0,)
+                return (0.5 * max(sims) + 0.3 * dense.get(r.node.node_id, 0.0)
+                        + 0.2 * float(r.score or 0.0) / top)
+            results = sorted(results, key=rerank_score, reverse=True)
+        return [_passage(r, dense.get(r.node.node_id), per_sentence.get(r.node.node_id))
+                for r in results[:k]]
 
-    def dense_similarities(self, chunk_ids: list[str], query_embedding: list[float]) -> dict:
+    def sentence_similarities(self, chunk_ids: list[str], q: np.ndarray) -> dict:
+        """Per chunk, the cosine similarity of each of its sentences to the question."""
+        if self.sentences is None or not chunk_ids:
+            return {}
+        records = self.sentences.get(
+            where={"chunk_id": {"$in": chunk_ids}}, include=["embeddings", "metadatas"]
+        )
+        found: dict[str, dict[int, float]] = {}
+        for meta, emb in zip(records["metadatas"], records["embeddings"], strict=True):
+            found.setdefault(meta["chunk_id"], {})[int(meta["position"])] = float(
+                _unit(emb) @ q
+            )
+        return {cid: tuple(sims[i] for i in sorted(sims)) for cid, sims in found.items()}
+
+    def dense_similarities(self, chunk_ids: list[str], q: np.ndarray) -> dict:
         """Cosine similarity of the question to each chunk, from the stored embeddings."""
         records = self.collection.get(ids=chunk_ids, include=["embeddings"])
-        q = np.asarray(query_embedding, dtype=np.float32)
-        q /= np.linalg.norm(q) or 1.0
-        sims = {}
-        for chunk_id, emb in zip(records["ids"], records["embeddings"], strict=True):
-            v = np.asarray(emb, dtype=np.float32)
-            sims[chunk_id] = float(q @ v / (np.linalg.norm(v) or 1.0))
-        return sims
+        return {
+            chunk_id: float(_unit(emb) @ q)
+            for chunk_id, emb in zip(records["ids"], records["embeddings"], strict=True)
+        }
+
+
+def _unit(vector: Any) -> np.ndarray:
+    v = np.asarray(vector, dtype=np.float32)
+    return v / (np.linalg.norm(v) or 1.0)

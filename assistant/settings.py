@@ -57,7 +57,11 @@ class RetrievalSettings(BaseModel):
     )
     top_k: int = Field(8, description="Passages handed to the answerer.")
     candidate_k: int = Field(20, description="Passages each retriever returns before fusion.")
-    dense_weight: float = Field(0.5, description="Weight of the dense retriever in the fusion.")
+    rerank: bool = Field(
+        True,
+        description="Re-rank the fused candidates by how close their best sentence (and the "
+        "whole passage) is to the question, using the sentence vectors stored at ingest.",
+    )
 
 
 class AnswerSettings(BaseModel):

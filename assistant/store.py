@@ -53,6 +53,34 @@ def create_collection(client: Any, prefix: str) -> Any:
     )
 
 
+def sentences_name(chunks_name: str) -> str:
+    """The collection holding the sentence vectors of a chunk collection."""
+    return f"{chunks_name}_s"
+
+
+def create_sentence_collection(client: Any, chunks_name: str) -> Any:
+    return client.create_collection(
+        sentences_name(chunks_name), embedding_function=None, metadata={"hnsw:space": "cosine"}
+    )
+
+
+def get_sentence_collection(client: Any, chunks_name: str) -> Any | None:
+    """The sentence vectors of a generation, or None for an index built without them."""
+    try:
+        return client.get_collection(sentences_name(chunks_name), embedding_function=None)
+    except Exception:
+        return None
+
+
+def drop_generation(client: Any, chunks_name: str) -> None:
+    """Delete a generation's chunk and sentence collections (whatever of them exists)."""
+    for name in (chunks_name, sentences_name(chunks_name)):
+        try:
+            client.delete_collection(name)
+        except Exception:
+            logger.debug("no collection %s to drop", name)
+
+
 def switch_active(client: Any, prefix: str, name: str) -> None:
     """Make ``name`` the live collection (one metadata write)."""
     _manifest(client, prefix).modify(
@@ -63,10 +91,11 @@ def switch_active(client: Any, prefix: str, name: str) -> None:
 def drop_stale_collections(client: Any, prefix: str) -> list[str]:
     """Delete this project's collections other than the live one (left by interrupted runs)."""
     active = active_collection_name(client, prefix)
+    keep = {active, sentences_name(active)} if active else set()
     dropped = []
     for coll in client.list_collections():
         name = coll if isinstance(coll, str) else coll.name
-        if name.startswith(f"{prefix}_2") and name != active:
+        if name.startswith(f"{prefix}_2") and name not in keep:
             client.delete_collection(name)
             dropped.append(name)
     return dropped

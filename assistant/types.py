@@ -68,6 +68,8 @@ class Passage:
     metadata: dict[str, Any]
     score: float
     dense_similarity: float | None = None
+    # cosine similarity of each of the passage's sentences (split_sentences order) to the question
+    sentence_similarities: tuple[float, ...] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -50,9 +50,12 @@ class Config:
 
 
 CONFIGS: dict[str, Config] = {
-    "dense": Config("dense", "MiniLM only (Chroma)", {"retrieval": {"mode": "dense"}}),
-    "bm25": Config("bm25", "BM25 only", {"retrieval": {"mode": "bm25"}}),
-    "hybrid": Config("hybrid", "BM25 + MiniLM, reciprocal rank fusion", {"retrieval": {"mode": "hybrid"}}),
+    "dense": Config("dense", "MiniLM only (Chroma)", {"retrieval": {"mode": "dense", "rerank": False}}),
+    "bm25": Config("bm25", "BM25 only", {"retrieval": {"mode": "bm25", "rerank": False}}),
+    "hybrid": Config("hybrid", "BM25 + MiniLM, reciprocal rank fusion",
+                     {"retrieval": {"mode": "hybrid", "rerank": False}}),
+    "hybrid-rerank": Config("hybrid-rerank", "hybrid, re-ranked by best sentence",
+                            {"retrieval": {"mode": "hybrid", "rerank": True}}),
     "shipped": Config("shipped", "the configuration the app ships with (settings defaults)", {}),
 }
 

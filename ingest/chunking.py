@@ -27,8 +27,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“‘\"(])")
 _INTRO_END = re.compile(r"(:|—|–|-|including|include|includes|following)\s*$", re.I)
 
 EMBED_KEYS = ("short_name", "title", "section")
-# Bump when chunking changes what is stored, so ingest re-chunks unchanged files.
-CHUNKER_VERSION = "3"
+# Bump when loading or chunking changes what is stored, so ingest re-chunks unchanged files.
+CHUNKER_VERSION = "5"
 
 
 @dataclass

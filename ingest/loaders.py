@@ -172,7 +172,7 @@ def markdown_blocks(text: str, page: int | None = None) -> list[Block]:
 
 _BULLET = re.compile(r"^\s*(?:[•·▪●◦\-*]|o(?=\s)|\d{1,2}[.)]|\([a-z0-9]{1,4}\))\s+(.*)$")
 _TOP_HEADING = re.compile(r"^(case study\s+\d+|theme\s+\d+|appendix\s+\w+|chapter\s+\w+|part\s+\w+)\b", re.I)
-_TERMINAL = re.compile(r"[.!?;:…][’'\")\]]*$")
+_TERMINAL = re.compile(r"([.!?;:…][’'\")\]]*|\((interview|survey|source)[^)]*\))$", re.I)
 
 
 def _looks_like_heading(line: str) -> int:

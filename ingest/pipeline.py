@@ -22,6 +22,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from tqdm import tqdm
 
 from assistant import store
+from assistant.answer import split_sentences
 from assistant.backends import make_chroma_client, make_embed_model
 from assistant.errors import DocumentError
 from assistant.settings import Settings
@@ -93,7 +94,7 @@ def _old_hashes(collection: Any | None) -> dict[str, str]:
 
 
 def _copy_documents(old: Any, new: Any, doc_ids: list[str]) -> int:
-    """Copy the chunks of doc_ids, embeddings included, from the old to the new collection."""
+    """Copy the records of doc_ids, embeddings included, from an old to a new collection."""
     copied = 0
     for start in range(0, len(doc_ids), 20):
         batch_ids = doc_ids[start : start + 20]
@@ -112,12 +113,26 @@ def _copy_documents(old: Any, new: Any, doc_ids: list[str]) -> int:
     return copied
 
 
+def _sentence_records(nodes: list[TextNode]) -> list[tuple[str, str, dict]]:
+    """(id, sentence, metadata) for every sentence the answerer may quote from each chunk."""
+    records = []
+    for node in nodes:
+        for position, (text, _is_item) in enumerate(split_sentences(node.text)):
+            meta = {"chunk_id": node.node_id, "doc_id": node.metadata["doc_id"],
+                    "position": position}
+            records.append((f"{node.node_id}#{position:03d}", text, meta))
+    return records
+
+
 def _embed_and_add(
-    nodes: list[TextNode], embed_model: BaseEmbedding, new: Any, progress: bool
+    nodes: list[TextNode], embed_model: BaseEmbedding, chunks: Any, sentences: Any,
+    progress: bool,
 ) -> None:
-    vector_store = ChromaVectorStore(chroma_collection=new)
+    """Embed chunks (with their context header) and their sentences, and store both."""
+    vector_store = ChromaVectorStore(chroma_collection=chunks)
+    records = _sentence_records(nodes)
     bar = tqdm(
-        total=len(nodes), desc="embedding chunks", unit="chunk", disable=not progress,
+        total=len(nodes) + len(records), desc="embedding", unit="text", disable=not progress,
         file=sys.stderr,
     )
     for start in range(0, len(nodes), _EMBED_BATCH):
@@ -127,7 +142,22 @@ def _embed_and_add(
             node.embedding = vector
         vector_store.add(batch)
         bar.update(len(batch))
+    _add_sentences(records, embed_model, sentences, bar)
     bar.close()
+
+
+def _add_sentences(records: list, embed_model: BaseEmbedding, sentences: Any, bar=None) -> None:
+    for start in range(0, len(records), _EMBED_BATCH * 2):
+        batch = records[start : start + _EMBED_BATCH * 2]
+        vectors = embed_model.get_text_embedding_batch([text for _, text, _ in batch])
+        sentences.add(
+            ids=[r[0] for r in batch],
+            documents=[r[1] for r in batch],
+            metadatas=[r[2] for r in batch],
+            embeddings=vectors,
+        )
+        if bar is not None:
+            bar.update(len(batch))
 
 
 def run_ingest(
@@ -203,21 +233,24 @@ def run_ingest(
     embed_model = embed_model or make_embed_model(settings.embedding)
     new = store.create_collection(client, prefix)
     try:
-        copied = _copy_documents(old, new, keep_ids) if old is not None and keep_ids else 0
-        _embed_and_add(nodes, embed_model, new, progress)
+        new_sentences = store.create_sentence_collection(client, new.name)
+        copied = 0
+        if old is not None and keep_ids:
+            copied = _copy_documents(old, new, keep_ids)
+            old_sentences = store.get_sentence_collection(client, old.name)
+            if old_sentences is not None:
+                _copy_documents(old_sentences, new_sentences, keep_ids)
+            else:  # an index from before sentence vectors: embed the kept chunks' sentences
+                _add_sentences(_sentence_records(store.load_nodes(new)), embed_model,
+                               new_sentences)
+        _embed_and_add(nodes, embed_model, new, new_sentences, progress)
         store.switch_active(client, prefix, new.name)
     except BaseException:
         # Interrupted or failed: the previous index stays live; drop the half-built one.
-        try:
-            client.delete_collection(new.name)
-        except Exception:
-            logger.warning("could not drop half-built collection %s", new.name)
+        store.drop_generation(client, new.name)
         raise
     if old is not None:
-        try:
-            client.delete_collection(old.name)
-        except Exception:
-            logger.warning("could not drop previous collection %s", old.name)
+        store.drop_generation(client, old.name)
     report.collection = new.name
     report.chunks = copied + len(nodes)
     report.embedded = len(nodes)
