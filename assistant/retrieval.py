@@ -110,7 +110,8 @@ class Retriever:
         if settings.mode == "hybrid":
             self.retriever = QueryFusionRetriever(
                 [self.dense, self.bm25],
-                mode="reciprocal_rerank",
+                mode=settings.fusion,
+                retriever_weights=[1.0 - settings.bm25_weight, settings.bm25_weight],
                 num_queries=1,  # no LLM query rewriting
                 use_async=False,
                 similarity_top_k=candidate_k,

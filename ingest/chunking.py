@@ -28,7 +28,7 @@ _INTRO_END = re.compile(r"(:|—|–|-|including|include|includes|following)\s*$
 
 EMBED_KEYS = ("short_name", "title", "section")
 # Bump when loading or chunking changes what is stored, so ingest re-chunks unchanged files.
-CHUNKER_VERSION = "5"
+CHUNKER_VERSION = "7"
 
 
 @dataclass
