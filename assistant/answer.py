@@ -39,7 +39,7 @@ ANSWER_TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     ),
     (
         "a percentage",
-        re.compile(r"\b(percentage|per cent|percent|proportion|what share)\b", re.I),
+        re.compile(r"\b(percentage|per cent|percent|proportion|what share|rate)\b", re.I),
         re.compile(r"\d+(\.\d+)?\s?%|\bper ?cent\b|\b(half|third|quarter|majority)\b", re.I),
     ),
     (
@@ -66,12 +66,32 @@ def answer_type(question: str) -> re.Pattern[str] | None:
     return None
 
 
+_REFERENCES = re.compile(
+    r"(^|\s)[-–]?\s*\((\d{1,3}[A-Z]?|[a-z]{1,4})\)"  # list markers: (1) (a) (iv)
+    r"|\b(sections?|regulations?|paragraphs?|schedules?|parts?|chapters?|articles?|s\.|reg\.)"
+    r"\s*\d+[A-Z]?(\(\w+\))*"  # references: section 60(2), reg. 13
+    r"|\b(1[89]|20)\d\d\b"  # years, as in an Act's name
+    r"|\b(c|anaw|nawm|SI)\.?\s*\d+",  # chapter numbers: (c. 6), anaw 2
+    re.I,
+)
+
+
 def missing_answer_type(question: str, answer_text: str) -> str | None:
-    """The kind of fact the question asks for when the answer text states none of it."""
+    """The kind of fact the question asks for when the answer text states none of it.
+
+    List markers, section references and years are not figures: "(1)", "section 60" or
+    "Act 2014" does not answer "how many".
+    """
+    text = _REFERENCES.sub(" ", answer_text)
     for name, asks, gives in ANSWER_TYPES:
         if asks.search(question):
-            return None if gives.search(answer_text) else name
+            return None if gives.search(text) else name
     return None
+
+
+# How a sentence's relevance is weighed: its meaning (MiniLM cosine to the question), the
+# question words it holds, the question words its passage holds, and the passage's rank.
+W_SIM, W_LEXICAL, W_CONTEXT, W_RANK = 0.5, 0.3, 0.15, 0.05
 
 
 @dataclass
@@ -162,8 +182,8 @@ class ExtractiveAnswerer:
             length_penalty = 0.1 if len(sent.text.split()) < 5 else 0.0
             # a sentence that states the kind of fact asked for (a sum, a time...) is preferred
             type_bonus = 0.1 if wanted is not None and wanted.search(sent.text) else 0.0
-            sent.score = (0.5 * sim + 0.2 * lexical + 0.15 * context + 0.15 * rank_prior
-                          + type_bonus - length_penalty)
+            sent.score = (W_SIM * sim + W_LEXICAL * lexical + W_CONTEXT * context
+                          + W_RANK * rank_prior + type_bonus - length_penalty)
 
         ranked = sorted(sentences, key=lambda x: x.score, reverse=True)
         chosen = self._select(ranked, sentences)
