@@ -35,8 +35,13 @@ test-fast: setup
 lint: setup
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 
-eval: setup ingest
+# The gold questions through every configuration on a freshly ingested index; report in evals/results/
+eval: setup
 	$(PY) -m evals
+
+# Latency of the shipped configuration on the app's own index (medians of one run, never gated)
+bench: setup ingest
+	$(PY) -m evals --config shipped --index existing --no-check
 
 clean:
 	rm -rf .data evals/results

@@ -1,11 +1,15 @@
-"""`python -m evals`: score the gold questions for each configuration and write a report."""
+"""`python -m evals`: score the gold questions for each configuration and write a report.
+
+By default the corpus is ingested afresh into a temporary index (so the run is reproducible
+from a clean clone and the ingest time is measured); `--index existing` uses the app's index.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -13,37 +17,35 @@ import assistant  # noqa: F401  (offline, no telemetry)
 from assistant.errors import AssistantError
 from assistant.settings import load_settings
 from evals.gold import DEFAULT_GOLD, load_gold, validate
-from evals.runner import CONFIGS, make_configs, run_config, summarize
+from evals.report import check_thresholds, table, write_report
+from evals.runner import (
+    CONFIGS,
+    breakdown,
+    make_configs,
+    run_config,
+    score_answers_file,
+    summarize,
+)
 
-HEADLINE = ["recall@1", "recall@5", "mrr@10", "cited", "answered_when_answerable",
-            "refused_when_unanswerable", "key_facts", "median_words", "p50_ms", "p95_ms"]
-
-
-def _fmt(value) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.2f}" if value <= 1.0 else f"{value:.0f}"
-    return str(value)
-
-
-def table(metrics: dict[str, dict]) -> str:
-    lines = ["| config | " + " | ".join(HEADLINE) + " |",
-             "|---" * (len(HEADLINE) + 1) + "|"]
-    for name, m in metrics.items():
-        lines.append(f"| {name} | " + " | ".join(_fmt(m.get(h)) for h in HEADLINE) + " |")
-    return "\n".join(lines)
+DEFAULT_CONFIGS = "baseline,dense,bm25,hybrid-rrf,hybrid,shipped"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evals", description=__doc__)
-    parser.add_argument("--config", default="bm25,dense,hybrid,shipped",
-                        help=f"comma-separated, from {sorted(CONFIGS)}")
+    parser = argparse.ArgumentParser(prog="python -m evals", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", default=DEFAULT_CONFIGS,
+                        help=f"comma-separated, from {sorted(CONFIGS)} (default: all)")
     parser.add_argument("--only", help="comma-separated question ids")
+    parser.add_argument("--k", type=int, default=10, help="largest k for Recall@k (default 10)")
+    parser.add_argument("--answers", type=Path,
+                        help="score this file of `python -m assistant ask --jsonl` output instead")
+    parser.add_argument("--index", choices=["fresh", "existing"], default="fresh",
+                        help="ingest into a temporary index (default) or use the app's index")
     parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
     parser.add_argument("--settings", type=Path, help="YAML settings profile")
     parser.add_argument("--out", type=Path, default=Path("evals/results"))
-    parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--no-check", action="store_true", help="do not gate on thresholds.yaml")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
@@ -56,27 +58,61 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:
         wanted = set(args.only.split(","))
         gold = [q for q in gold if q.id in wanted]
-    try:
-        configs = make_configs(args.config.split(","), settings)
-    except AssistantError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    all_rows, metrics = [], {}
-    for config in configs:
-        rows = run_config(config, gold, progress=not args.quiet)
-        all_rows.extend(rows)
-        metrics[config.name] = summarize(rows)
+        if not gold:
+            print(f"error: no gold question has an id in {sorted(wanted)}", file=sys.stderr)
+            return 2
+    ks = tuple(k for k in (1, 3, 5, 10, 20, 50) if k <= args.k) or (args.k,)
     out = args.out / time.strftime("%Y%m%d-%H%M%S")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    with (out / "questions.jsonl").open("w") as f:
-        for row in all_rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    report = f"# Evaluation {out.name}\n\n{len(gold)} questions.\n\n{table(metrics)}\n"
-    (out / "report.md").write_text(report)
+    notes = {"questions": len(gold), "ks": ks}
+
+    if args.answers:
+        try:
+            rows = score_answers_file(args.answers, gold)
+        except (OSError, ValueError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        metrics = {args.answers.stem: summarize(rows, ks)}
+        notes["index"] = f"answers from {args.answers}"
+        report = write_report(out, metrics, rows, breakdown(rows, "persona"),
+                              breakdown(rows, "kind"), args.answers.stem, ks, notes)
+        print(table(metrics))
+        print(f"\nreport: {report}")
+        return 0
+
+    with tempfile.TemporaryDirectory(prefix="evals-index-") as tmp:
+        if args.index == "fresh":
+            from ingest.pipeline import run_ingest
+
+            settings = settings.model_copy(update={"store": settings.store.model_copy(
+                update={"path": Path(tmp) / "chroma", "url": None})})
+            started = time.perf_counter()
+            ingest = run_ingest(settings, progress=not args.quiet)
+            notes["ingest_seconds"] = round(time.perf_counter() - started, 1)
+            notes["index"] = f"fresh ({ingest.chunks} chunks)"
+        else:
+            notes["index"] = f"existing ({settings.store.url or settings.store.path})"
+        try:
+            configs = make_configs(args.config.split(","), settings)
+        except (AssistantError, ValueError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        rows, metrics = [], {}
+        for config in configs:
+            config_rows = run_config(config, gold, k_max=max(ks), progress=not args.quiet)
+            rows.extend(config_rows)
+            metrics[config.name] = summarize(config_rows, ks)
+            if hasattr(config, "ingest_seconds"):
+                notes[f"{config.name}_ingest_seconds"] = round(config.ingest_seconds, 1)
+    focus = "shipped" if "shipped" in metrics else next(iter(metrics))
+    focus_rows = [r for r in rows if r["config"] == focus]
+    report = write_report(out, metrics, rows, breakdown(focus_rows, "persona"),
+                          breakdown(focus_rows, "kind"), focus, ks, notes)
     print(table(metrics))
-    print(f"\nreport: {out}/report.md")
-    return 0
+    print(f"\nreport: {report}")
+    failures = [] if args.no_check or args.only else check_thresholds(metrics)
+    for failure in failures:
+        print(f"BELOW FLOOR: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

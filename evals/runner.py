@@ -1,29 +1,37 @@
-"""Run the gold questions through ``build_assistant(...)`` for one or more configurations.
+"""Run the gold questions through each configuration and score them.
 
-Each configuration is an object with the same interface (``name``, ``retrieve(question, k)``,
-``ask(question)``), so comparing a new idea is one more entry in CONFIGS.
+Each configuration is an object with the same interface (``name``, ``build(...)``,
+``retrieve(question, k)``, ``ask(question)``), so comparing a new idea is one more entry in
+CONFIGS. All but the baseline are ``build_assistant(settings)`` with different settings over
+the same index; the baseline is what a newcomer gets from the LlamaIndex quickstart.
 """
 
 from __future__ import annotations
 
+import copy
+import logging
+import math
+import re
 import statistics
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from assistant.core import Assistant, build_assistant
-from assistant.settings import Settings, load_settings
+from assistant.core import Assistant, build_assistant, clean_question
+from assistant.settings import Settings
 from assistant.types import Answer, Passage
 from evals.gold import GoldQuestion, normalize
 
 KS = (1, 3, 5, 10)
+_MARKED = re.compile(r"(.+?)\s*\[(\d+)\]")
 
 
 @dataclass
 class Config:
-    """A named retrieval/answer setup over the same index."""
+    """A named retrieval/answer setup built with ``build_assistant`` over the shared index."""
 
     name: str
     description: str
@@ -42,6 +50,10 @@ class Config:
         assert self._assistant is not None, "call build() first"
         return self._assistant
 
+    def relevant_count(self, q: GoldQuestion) -> int:
+        """How many indexed chunks hold the gold evidence (the ideal for nDCG)."""
+        return sum(1 for n in self.assistant.nodes if q.evidence_in(n.text))
+
     def retrieve(self, question: str, k: int) -> list[Passage]:
         return self.assistant.retrieve(question, k)
 
@@ -49,24 +61,90 @@ class Config:
         return self.assistant.ask(question)
 
 
+class QuickstartBaseline(Config):
+    """The LlamaIndex quickstart: SimpleDirectoryReader, default chunking (SentenceSplitter,
+    1024 tokens), dense retrieval only, top-2, in memory. No LLM runs here, so its two
+    passages go to the same extractive answerer as the shipped setup: the difference
+    measured is the reading and ranking of the documents."""
+
+    def build(self, base: Settings, embed_model: Any = None) -> QuickstartBaseline:
+        from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
+
+        from assistant.backends import make_answerer, make_embed_model
+        from assistant.retrieval import Vocabulary
+
+        embed_model = embed_model or make_embed_model(base.embedding)
+        # the quickstart's reader warns that optional file readers are missing: only .md/.txt here
+        logging.getLogger("llama_index.core.readers.file.base").setLevel(logging.ERROR)
+        started = time.perf_counter()
+        documents = SimpleDirectoryReader(
+            str(base.corpus_dir), required_exts=[".md", ".txt"], recursive=True,
+            exclude=["SOURCES.md", "README.md"],
+        ).load_data()
+        self.index = VectorStoreIndex.from_documents(documents, embed_model=embed_model)
+        self.ingest_seconds = time.perf_counter() - started
+        self.retriever = self.index.as_retriever(similarity_top_k=2)
+        self.nodes = list(self.index.docstore.docs.values())
+        self.embed_model = embed_model
+        self.settings = base
+        self.vocab = Vocabulary([n.get_content() for n in self.nodes])
+        self.answerer = make_answerer(base.answer, embed_model, self.vocab)
+        return self
+
+    def relevant_count(self, q: GoldQuestion) -> int:
+        return sum(1 for n in self.nodes if q.evidence_in(n.get_content()))
+
+    def retrieve(self, question: str, k: int) -> list[Passage]:
+        question = clean_question(question, self.settings.answer.max_question_chars)
+        if not question:
+            return []
+        results = self.retriever.retrieve(question)[:k]
+        return [
+            Passage(
+                chunk_id=r.node.node_id,
+                text=r.node.get_content(),
+                metadata={
+                    "doc_id": r.node.metadata.get("file_name", ""),
+                    "title": r.node.metadata.get("file_name", ""),
+                    "section": "",
+                },
+                score=float(r.score or 0.0),
+                dense_similarity=float(r.score or 0.0),
+            )
+            for r in results
+        ]
+
+    def ask(self, question: str) -> Answer:
+        started = time.perf_counter()
+        text = clean_question(question, self.settings.answer.max_question_chars)
+        passages = self.retrieve(text, 2) if text else []
+        retrieved = time.perf_counter()
+        body, sources, refused, reason, diag = self.answerer.answer(
+            text, passages, self.embed_model.get_query_embedding(text) if text else None
+        ) if passages else ("I couldn't find this in the guidance documents.", [], True, "", {})
+        done = time.perf_counter()
+        timings = {"retrieve": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000,
+                   "total": (done - started) * 1000}
+        return Answer(text, body, sources, refused, timings, reason=reason, diagnostics=diag)
+
+
+def _fixed(mode: str, fusion: str = "relative_score", rerank: bool = False) -> dict[str, Any]:
+    return {"retrieval": {"mode": mode, "fusion": fusion, "rerank": rerank}}
+
+
 CONFIGS: dict[str, Config] = {
-    "dense": Config("dense", "MiniLM only (Chroma)", {"retrieval": {"mode": "dense", "rerank": False}}),
-    "bm25": Config("bm25", "BM25 only", {"retrieval": {"mode": "bm25", "rerank": False}}),
-    "hybrid": Config("hybrid", "BM25 + MiniLM, reciprocal rank fusion",
-                     {"retrieval": {"mode": "hybrid", "rerank": False}}),
-    "hybrid-rel": Config("hybrid-rel", "hybrid, relative score fusion, BM25 weight 0.6",
-                         {"retrieval": {"mode": "hybrid", "rerank": False, "fusion": "relative_score",
-                                        "bm25_weight": 0.6}}),
-    "hybrid-dist": Config("hybrid-dist", "hybrid, distribution-based fusion, BM25 weight 0.6",
-                          {"retrieval": {"mode": "hybrid", "rerank": False,
-                                         "fusion": "dist_based_score", "bm25_weight": 0.6}}),
-    "hybrid-rel-rerank": Config("hybrid-rel-rerank", "relative score fusion + sentence re-rank",
-                                {"retrieval": {"mode": "hybrid", "rerank": True,
-                                               "fusion": "relative_score", "bm25_weight": 0.6}}),
-    "hybrid-rerank": Config("hybrid-rerank", "hybrid, re-ranked by best sentence",
-                            {"retrieval": {"mode": "hybrid", "rerank": True}}),
-    "shipped": Config("shipped", "the configuration the app ships with (settings defaults)", {}),
+    "baseline": QuickstartBaseline("baseline", "LlamaIndex quickstart: default chunks, dense, top-2"),
+    "dense": Config("dense", "structure-aware chunks, MiniLM only", _fixed("dense")),
+    "bm25": Config("bm25", "structure-aware chunks, BM25 only", _fixed("bm25")),
+    "hybrid-rrf": Config("hybrid-rrf", "BM25 + MiniLM, reciprocal rank fusion",
+                         _fixed("hybrid", "reciprocal_rerank")),
+    "hybrid": Config("hybrid", "BM25 + MiniLM, relative-score fusion (BM25 0.6)",
+                     _fixed("hybrid", "relative_score")),
+    "shipped": Config("shipped", "the app's settings: hybrid + sentence re-rank", {}),
 }
+
+
+# --------------------------------------------------------------------------- scoring
 
 
 def _rank_of_first_hit(q: GoldQuestion, passages: list[Passage]) -> int | None:
@@ -76,18 +154,57 @@ def _rank_of_first_hit(q: GoldQuestion, passages: list[Passage]) -> int | None:
     return None
 
 
+def ndcg(q: GoldQuestion, passages: list[Passage], relevant: int, k: int = 10) -> float:
+    """Binary-relevance nDCG@k: a passage is relevant when it holds a gold quote."""
+    gains = [1.0 if q.evidence_in(p.text) else 0.0 for p in passages[:k]]
+    dcg = sum(g / math.log2(i + 2) for i, g in enumerate(gains))
+    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(max(relevant, 1), k)))
+    return dcg / ideal if ideal else 0.0
+
+
+def _content_words(text: str) -> set[str]:
+    from assistant.retrieval import STOPWORDS
+
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS and len(w) > 2}
+
+
+def citation_support(answer_text: str, citations: list[dict[str, Any]]) -> tuple[int, int]:
+    """(supported, total) marked sentences. A sentence is supported when at least 80% of its
+    content words appear in the passage it cites. Limits: lexical, so a paraphrase that is
+    faithful but reworded counts as unsupported, and a sentence that copies words but
+    changes their meaning (a dropped 'not') counts as supported. For the extractive answerer
+    every sentence is a quotation, so this mainly guards generated answers and outside systems."""
+    passages = {int(c["n"]): c.get("text", "") for c in citations}
+    supported = total = 0
+    for line in answer_text.splitlines():
+        for sentence, n in _MARKED.findall(line):
+            total += 1
+            words = _content_words(sentence)
+            cited = _content_words(passages.get(int(n), ""))
+            if words and int(n) in passages and len(words & cited) / len(words) >= 0.8:
+                supported += 1
+    return supported, total
+
+
 def score_answer(q: GoldQuestion, answer: dict[str, Any]) -> dict[str, Any]:
-    """Answer-level scores from the JSON contract object (works for outside systems too)."""
+    """Answer-level scores from one JSON-contract object (works for outside systems too)."""
     cited = answer.get("citations") or []
     refused = bool(answer.get("refused"))
     text = answer.get("answer") or ""
+    supported, marked = citation_support(text, cited) if not refused else (0, 0)
     row: dict[str, Any] = {
         "refused": refused,
-        "words": len(text.split()) if not refused else 0,
-        "correct_refusal": (refused == (not q.answerable)),
+        "words": len(_MARKED.sub(r"\1", text).split()) if not refused else 0,
+        "correct_refusal": refused == (not q.answerable),
+        "sentences": marked,
+        "supported_sentences": supported,
+        "cited_passages": 0 if refused else len(cited),
+        "cited_passages_with_gold": 0 if refused else sum(
+            1 for c in cited if q.evidence_in(c.get("text", ""))
+        ),
     }
     if q.answerable:
-        row["cited_gold"] = (not refused) and any(q.evidence_in(c.get("text", "")) for c in cited)
+        row["cited_gold"] = (not refused) and row["cited_passages_with_gold"] > 0
         norm = normalize(text)
         found = [f for f in q.key_facts if normalize(f) in norm]
         row["key_fact_coverage"] = len(found) / len(q.key_facts) if q.key_facts else None
@@ -97,16 +214,16 @@ def score_answer(q: GoldQuestion, answer: dict[str, Any]) -> dict[str, Any]:
 
 def run_config(config: Config, gold: list[GoldQuestion], k_max: int = 10,
                progress: bool = True) -> list[dict[str, Any]]:
-    """Per-question rows for one configuration."""
+    """Per-question rows for one configuration (warm: one question is asked first)."""
     rows = []
-    config.ask("warm-up question about additional learning needs")  # measure warm latency
+    config.ask("What does an additional learning needs co-ordinator do?")
     for q in tqdm(gold, desc=config.name, unit="q", disable=not progress):
         t0 = time.perf_counter()
         passages = config.retrieve(q.question, k_max)
         retrieve_ms = (time.perf_counter() - t0) * 1000
         answer = config.ask(q.question)
         payload = answer.to_json(q.id)
-        row = {
+        rows.append({
             "id": q.id,
             "config": config.name,
             "persona": q.persona,
@@ -122,57 +239,105 @@ def run_config(config: Config, gold: list[GoldQuestion], k_max: int = 10,
                 for c in payload["citations"]
             ],
             "first_hit_rank": _rank_of_first_hit(q, passages) if q.answerable else None,
-            "retrieved": [p.chunk_id for p in passages],
+            "ndcg@10": ndcg(q, passages, config.relevant_count(q), 10) if q.answerable else None,
+            "retrieved": [{"chunk_id": p.chunk_id, "section": p.metadata.get("section", ""),
+                           "has_gold": q.evidence_in(p.text)} for p in passages],
             "retrieve_ms": retrieve_ms,
             "total_ms": answer.timings_ms.get("total", 0.0),
             **score_answer(q, payload),
-        }
-        rows.append(row)
+        })
     return rows
 
 
-def _mean(values: list[float]) -> float | None:
-    values = [v for v in values if v is not None]
-    return sum(values) / len(values) if values else None
+def score_answers_file(path: Path, gold: list[GoldQuestion]) -> list[dict[str, Any]]:
+    """Rows for the JSON lines of `python -m assistant ask --jsonl` from any build."""
+    import json
+
+    by_id = {q.id: q for q in gold}
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        obj = json.loads(line)
+        q = by_id.get(str(obj.get("id")))
+        if q is None:
+            raise ValueError(f"{path}:{number}: id {obj.get('id')!r} is not in the gold set")
+        rows.append({
+            "id": q.id, "config": path.stem, "persona": q.persona, "kind": q.kind,
+            "answerable": q.answerable, "question": q.question, "answer": obj.get("answer", ""),
+            "citations": obj.get("citations", []), "first_hit_rank": None, "ndcg@10": None,
+            "retrieve_ms": (obj.get("timings_ms") or {}).get("retrieve", 0.0),
+            "total_ms": (obj.get("timings_ms") or {}).get("total", 0.0),
+            **score_answer(q, obj),
+        })
+    return rows
 
 
-def _pct(values: list[float], q: float) -> float | None:
+# --------------------------------------------------------------------------- summaries
+
+
+def _mean(values: list[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return sum(kept) / len(kept) if kept else None
+
+
+def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def summarize(rows: list[dict[str, Any]], ks: tuple[int, ...] = KS) -> dict[str, Any]:
     """Headline metrics over a set of per-question rows."""
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
-    out: dict[str, Any] = {"questions": len(rows)}
-    for k in KS:
+    has_retrieval = any(r.get("first_hit_rank") is not None or r.get("retrieved") for r in rows)
+    out: dict[str, Any] = {"questions": len(rows), "answerable": len(answerable)}
+    for k in ks:
         out[f"recall@{k}"] = _mean(
             [1.0 if r["first_hit_rank"] and r["first_hit_rank"] <= k else 0.0 for r in answerable]
-        )
-    out["mrr@10"] = _mean([1.0 / r["first_hit_rank"] if r["first_hit_rank"] else 0.0
-                           for r in answerable])
+        ) if has_retrieval else None
+    out["mrr@10"] = _mean([1.0 / r["first_hit_rank"] if r["first_hit_rank"] and
+                           r["first_hit_rank"] <= 10 else 0.0 for r in answerable]) \
+        if has_retrieval else None
+    out["ndcg@10"] = _mean([r.get("ndcg@10") for r in answerable]) if has_retrieval else None
     out["cited"] = _mean([1.0 if r.get("cited_gold") else 0.0 for r in answerable])
+    cited = sum(r["cited_passages"] for r in rows)
+    out["citation_precision"] = (
+        sum(r["cited_passages_with_gold"] for r in answerable) /
+        max(1, sum(r["cited_passages"] for r in answerable))
+    ) if cited else None
+    marked = sum(r["sentences"] for r in rows)
+    out["citation_support"] = (sum(r["supported_sentences"] for r in rows) / marked) if marked else None
     out["answered_when_answerable"] = _mean([0.0 if r["refused"] else 1.0 for r in answerable])
     out["refused_when_unanswerable"] = _mean([1.0 if r["refused"] else 0.0 for r in unanswerable])
     out["key_facts"] = _mean([r.get("key_fact_coverage") for r in answerable])
     words = [r["words"] for r in rows if not r["refused"]]
     out["median_words"] = statistics.median(words) if words else None
     totals = [r["total_ms"] for r in rows]
-    out["p50_ms"] = _pct(totals, 0.5)
-    out["p95_ms"] = _pct(totals, 0.95)
-    out["retrieve_p50_ms"] = _pct([r["retrieve_ms"] for r in rows], 0.5)
+    out["p50_ms"] = percentile(totals, 0.5)
+    out["p95_ms"] = percentile(totals, 0.95)
+    retrievals = [r["retrieve_ms"] for r in rows]
+    out["retrieve_p50_ms"] = percentile(retrievals, 0.5)
+    out["retrieve_p95_ms"] = percentile(retrievals, 0.95)
     return out
 
 
-def make_configs(names: list[str], settings: Settings | None = None) -> list[Config]:
-    settings = settings or load_settings()
+def breakdown(rows: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
+    """summarize() per value of ``key`` (persona or kind)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(r[key], []).append(r)
+    return {name: summarize(group) for name, group in sorted(groups.items())}
+
+
+def make_configs(names: list[str], settings: Settings) -> list[Config]:
+    """Build the named configurations, loading the embedding model once for all."""
     from assistant.backends import make_embed_model
 
-    embed_model = make_embed_model(settings.embedding)  # load the model once for all configs
     unknown = [n for n in names if n not in CONFIGS]
     if unknown:
-        raise SystemExit(f"unknown config {unknown}; choose from {sorted(CONFIGS)}")
-    return [CONFIGS[n].build(settings, embed_model) for n in names]
+        raise ValueError(f"unknown config {unknown}; choose from {sorted(CONFIGS)}")
+    embed_model = make_embed_model(settings.embedding)
+    return [copy.copy(CONFIGS[n]).build(settings, embed_model) for n in names]

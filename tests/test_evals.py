@@ -51,3 +51,35 @@ def test_the_runner_scores_a_few_questions(real_settings):
     assert metrics["cited"] == 1.0
     assert metrics["refused_when_unanswerable"] == 1.0
     assert rows[0]["first_hit_rank"] is not None
+
+
+@pytest.mark.slow
+def test_the_shipped_configuration_stays_above_the_recorded_floors(real_settings):
+    """The quality gate: the whole gold set on the shipped settings vs evals/thresholds.yaml."""
+    from evals.report import check_thresholds
+    from evals.runner import make_configs, run_config, summarize
+
+    (config,) = make_configs(["shipped"], real_settings)
+    metrics = {"shipped": summarize(run_config(config, load_gold(), progress=False))}
+    assert check_thresholds(metrics) == []
+
+
+def test_an_answers_file_from_another_system_can_be_scored(tmp_path):
+    import json
+
+    from evals.runner import score_answers_file, summarize
+
+    gold = [q for q in load_gold() if q.id in {"q001", "u004"}]
+    lines = [
+        {"id": "q001", "answer": "STEP training requires attendance for 6 hours. [1]", "refused": False,
+         "citations": [{"n": 1, "text": "STEP training requires attendance for 6 hours and so"}],
+         "timings_ms": {"total": 12}},
+        {"id": "u004", "answer": "Canberra. [1]", "refused": False,
+         "citations": [{"n": 1, "text": "Something unrelated"}], "timings_ms": {"total": 9}},
+    ]
+    path = tmp_path / "other.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines))
+    metrics = summarize(score_answers_file(path, gold))
+    assert metrics["cited"] == 1.0 and metrics["key_facts"] == 1.0
+    assert metrics["refused_when_unanswerable"] == 0.0
+    assert metrics["citation_support"] == 0.5  # "Canberra" is not in its cited passage
