@@ -19,6 +19,10 @@ _OFFLINE_ENV = {
 }
 for _key, _value in _OFFLINE_ENV.items():
     os.environ.setdefault(_key, _value)
+# LlamaIndex uses the tiktoken and NLTK data bundled in its wheel only while these are unset;
+# pointed anywhere else it tries to download them there.
+for _key in ("TIKTOKEN_CACHE_DIR", "NLTK_DATA"):
+    os.environ.pop(_key, None)
 
 __all__ = ["Answer", "Assistant", "Settings", "Source", "build_assistant", "load_settings"]
 

@@ -26,6 +26,7 @@ EMPTY_QUESTION = "Please type a question about the guidance documents."
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[’'\")\]]?\s+(?=[A-Z“‘\"(•\d])")
 _ITEM = re.compile(r"^\s*- ")
+_ANAPHOR = re.compile(r"^(this|these|that|those|it|they|their|such|both|however|also)\b", re.I)
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
                  r"twenty|thirty|forty|fifty|hundred|thousand|million|half|a few|several")
 # What a question asks for, and what an answer to it must contain: a question asking for a sum
@@ -259,6 +260,21 @@ class ExtractiveAnswerer:
             words += n_words
             if sent.passage not in passages_used:
                 passages_used.append(sent.passage)
+        # Neighbours: the sentence after one of the two best often completes it ("Following the
+        # course..."), and a best sentence opening with "This"/"They" needs the one before.
+        by_place = {(x.passage, x.position): x for x in sentences}
+        for sent in list(chosen[:2]):
+            if sent.is_item:
+                continue
+            neighbours = [by_place.get((sent.passage, sent.position + 1))]
+            if _ANAPHOR.match(sent.text):
+                neighbours.append(by_place.get((sent.passage, sent.position - 1)))
+            for x in neighbours:
+                if (x is not None and not x.is_item and x not in chosen
+                        and x.score >= best * 0.6
+                        and words + len(x.text.split()) <= s.max_words * 1.15):
+                    chosen.append(x)
+                    words += len(x.text.split())
         # Lists stay lists: a chosen lead-in brings its items; a chosen item brings its lead-in.
         extra: list[_Sentence] = []
         for sent in chosen:

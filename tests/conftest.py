@@ -18,11 +18,9 @@ CORPUS = ROOT / "corpus"
 
 
 def make_settings(tmp_path: Path, corpus: Path, backend: str = "fake", **overrides) -> Settings:
+    store = {"path": str(tmp_path / "chroma"), **overrides.pop("store", {})}
     return load_settings(
-        corpus_dir=str(corpus),
-        embedding={"backend": backend},
-        store={"path": str(tmp_path / "chroma")},
-        **overrides,
+        corpus_dir=str(corpus), embedding={"backend": backend}, store=store, **overrides
     )
 
 
