@@ -3,8 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: setup run app ingest test test-fast lint eval bench clean
+.PHONY: setup setup-test run app ingest test test-fast lint eval bench clean
 
 setup: $(STAMP)
 
@@ -17,6 +18,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Tests also need the llm extra (llama-cpp-python builds from source once; pip caches the wheel).
+setup-test: $(TEST_STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,llm]'
+	touch $(TEST_STAMP)
+
 # Exit status 1 from ingest means some files were skipped (reported); the index is still usable.
 ingest: setup
 	$(PY) -m ingest; s=$$?; [ $$s -le 1 ] || exit $$s
@@ -26,13 +34,13 @@ app: setup
 
 run: ingest app
 
-test: setup
+test: setup-test
 	$(PY) -m pytest
 
-test-fast: setup
+test-fast: setup-test
 	$(PY) -m pytest -m "not slow"
 
-lint: setup
+lint: setup-test
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 
 # The gold questions through every configuration on a freshly ingested index; report in evals/results/

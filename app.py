@@ -12,12 +12,13 @@ import html
 import logging
 import re
 import sys
+from collections import deque
 from pathlib import Path
 
 import assistant  # noqa: F401  (must come first: offline, no telemetry, before gradio loads)
 from assistant.core import Assistant, build_assistant
-from assistant.errors import AssistantError
-from assistant.settings import Settings, load_settings
+from assistant.errors import AssistantError, BackendError
+from assistant.settings import Settings, add_llm_arguments, llm_overrides, load_settings
 from assistant.types import Answer, Source
 
 logger = logging.getLogger("app")
@@ -98,19 +99,36 @@ def render(answer: Answer) -> tuple[str, str]:
     return body, sources_html(answer)
 
 
-def respond(bot: Assistant, message: str, history: list[dict] | None) -> tuple[list[dict], str, str]:
-    """Answer one chat turn; never raises to the browser with a stack trace."""
+def _past_questions(history: list[dict]) -> list[str]:
+    return [str(m.get("content", "")) for m in history if m.get("role") == "user"]
+
+
+def respond_stream(bot: Assistant, message: str, history: list[dict] | None):
+    """Answer one chat turn, streaming a generated answer as it is written; the checked
+    answer replaces the draft when it is done. Never raises to the browser."""
     history = list(history or [])
+    past = _past_questions(history)
+    turn = history + [{"role": "user", "content": message or ""}]
+    draft = ""
     try:
-        answer = bot.ask(message)
-        body, panel = render(answer)
+        for kind, value in bot.stream(message, past):
+            if kind == "token":
+                draft += value
+                yield turn + [{"role": "assistant",
+                               "content": draft + "\n\n*(draft: checking citations…)*"}], \
+                    "<p><em>Checking…</em></p>", ""
+            else:
+                body, panel = render(value)
     except Exception:
         logger.exception("failed to answer %r", (message or "")[:100])
         body = "Sorry, something went wrong while answering. Please try again or rephrase."
         panel = "<p><em>No passages to show.</em></p>"
-    history.append({"role": "user", "content": message or ""})
-    history.append({"role": "assistant", "content": body})
-    return history, panel, ""
+    yield turn + [{"role": "assistant", "content": body}], panel, ""
+
+
+def respond(bot: Assistant, message: str, history: list[dict] | None) -> tuple[list[dict], str, str]:
+    """One chat turn, finished (the last thing respond_stream yields)."""
+    return deque(respond_stream(bot, message, history), maxlen=1)[0]
 
 
 def build_app(bot: Assistant, settings: Settings):
@@ -139,7 +157,7 @@ def build_app(bot: Assistant, settings: Settings):
                 panel = gr.HTML("<p><em>Sources appear here.</em></p>", label="Sources")
 
         def _respond(message, history):
-            return respond(bot, message, history)
+            yield from respond_stream(bot, message, history)
 
         ask.click(_respond, [question, chat], [chat, panel, question], api_name="ask")
         question.submit(_respond, [question, chat], [chat, panel, question], api_name=False)
@@ -153,10 +171,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python app.py", description="Serve the chat app.")
     parser.add_argument("--settings", type=Path, help="YAML settings profile")
     parser.add_argument("--port", type=int, help="port (default from settings: 7860)")
+    add_llm_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = load_settings(args.settings)
+    settings = load_settings(args.settings, **llm_overrides(args))
     try:
+        bot = build_assistant(settings)
+    except BackendError as e:
+        if settings.answer.backend == "extractive":
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        # the LLM cannot be used: serve the extractive answers rather than nothing
+        print(f"warning: {e}\nwarning: falling back to the extractive answerer", file=sys.stderr)
+        settings = settings.model_copy(update={"answer": settings.answer.model_copy(
+            update={"backend": "extractive"})})
         bot = build_assistant(settings)
     except AssistantError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import assistant  # noqa: F401  (offline, no telemetry)
 from assistant.errors import AssistantError
-from assistant.settings import load_settings
+from assistant.settings import add_llm_arguments, llm_overrides, load_settings
 from assistant.types import Answer
 
 
@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--jsonl", action="store_true",
                       help='read {"id", "question"} lines on stdin, write one JSON object per line')
     ask.add_argument("--settings", type=Path, help="YAML settings profile")
+    ask.add_argument("--stream", action="store_true",
+                     help="print a generated answer as it is written (then the checked answer)")
+    add_llm_arguments(ask)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
@@ -43,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from assistant.core import build_assistant
 
-        bot = build_assistant(load_settings(args.settings))
+        bot = build_assistant(load_settings(args.settings, **llm_overrides(args)))
     except AssistantError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -61,6 +64,18 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             answer = bot.ask(item.get("question", ""))
             print(json.dumps(answer.to_json(item.get("id")), ensure_ascii=False), flush=True)
+        return 0
+    if args.stream and not args.json:
+        answer = None
+        for kind, value in bot.stream(args.question):
+            if kind == "token":
+                print(value, end="", flush=True)
+            else:
+                answer = value
+        if answer.checker:
+            print(f"\n\n--- checked ({answer.checker.get('unsupported_dropped', 0)} unsupported "
+                  "sentence(s) dropped) ---", flush=True)
+        print(format_text(answer))
         return 0
     answer = bot.ask(args.question)
     if args.json:

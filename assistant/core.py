@@ -17,6 +17,7 @@ from llama_index.core.schema import MetadataMode
 from assistant import store
 from assistant.answer import EMPTY_QUESTION, REFUSAL
 from assistant.backends import make_answerer, make_chroma_client, make_embed_model
+from assistant.conversation import standalone_question
 from assistant.errors import IndexMissingError
 from assistant.retrieval import Retriever, Vocabulary
 from assistant.settings import Settings
@@ -62,7 +63,9 @@ class Assistant:
         self.retriever = Retriever(
             self.settings.retrieval, collection, self.embed_model, nodes, sentences
         )
-        self.answerer = make_answerer(self.settings.answer, self.embed_model, self.vocab)
+        self.answerer = make_answerer(
+            self.settings.answer, self.embed_model, self.vocab, self.settings.llm
+        )
         self.collection_name = collection.name
         logger.info("loaded %d chunks from %s", len(nodes), collection.name)
 
@@ -86,21 +89,46 @@ class Assistant:
         self.refresh_if_stale()
         return self.retriever.retrieve(question, k)
 
-    def ask(self, question: Any) -> Answer:
-        """Answer a question with cited sources, or refuse and show the nearest passages."""
+    def ask(self, question: Any, history: list[str] | None = None) -> Answer:
+        """Answer a question with cited sources, or refuse and show the nearest passages.
+
+        ``history`` holds the earlier questions of the conversation, oldest first; a
+        follow-up ("what about Wales?") is rewritten into a standalone query from it.
+        """
+        answer = None
+        for kind, value in self.stream(question, history):
+            if kind == "final":
+                answer = value
+        assert answer is not None
+        return answer
+
+    def stream(self, question: Any, history: list[str] | None = None):
+        """Yields ("token", text) while a generative backend writes, then ("final", Answer)."""
         started = time.perf_counter()
         text = clean_question(question, self.settings.answer.max_question_chars)
         if not any(ch.isalnum() for ch in text):
-            return Answer(str(question or ""), EMPTY_QUESTION, [], True, {"total": 0.0},
-                          reason="empty question")
+            yield "final", Answer(str(question or ""), EMPTY_QUESTION, [], True, {"total": 0.0},
+                                  reason="empty question")
+            return
         self.refresh_if_stale()
         retriever, answerer = self.retriever, self.answerer
-        embedding = None if self.settings.retrieval.mode == "bm25" else retriever.embed_query(text)
-        passages = retriever.retrieve(text, query_embedding=embedding)
+        past = [clean_question(h, self.settings.answer.max_question_chars) for h in history or []]
+        query = standalone_question(text, [h for h in past if h], self.vocab,
+                                    getattr(answerer, "llm", None))
+        embedding = retriever.embed_query(query)
+        passages = retriever.retrieve(query, query_embedding=embedding)
         retrieved = time.perf_counter()
-        if embedding is None:
-            embedding = retriever.embed_query(text)
-        body, sources, refused, reason, diagnostics = answerer.answer(text, passages, embedding)
+        final = None
+        stream = getattr(answerer, "stream", None)
+        if stream is None:
+            final = answerer.answer(query, passages, embedding)
+        else:
+            for kind, value in stream(query, passages, embedding):
+                if kind == "token":
+                    yield "token", value
+                else:
+                    final = value
+        body, sources, refused, reason, diagnostics = final
         done = time.perf_counter()
         timings = {
             "retrieve": (retrieved - started) * 1000,
@@ -109,7 +137,13 @@ class Assistant:
         }
         if refused:
             logger.info("refused %r: %s", text[:80], reason)
-        return Answer(text, body, sources, refused, timings, reason=reason, diagnostics=diagnostics)
+        checker = None
+        if getattr(answerer, "generative", False):
+            checker = {k: diagnostics[k] for k in (
+                "llm_called", "generated_sentences", "kept_sentences", "unsupported_dropped",
+                "invalid_citations_removed", "fallback", "llm_error") if k in diagnostics}
+        yield "final", Answer(text, body, sources, refused, timings, reason=reason,
+                              diagnostics=diagnostics, query=query, checker=checker)
 
 
 def build_assistant(settings: Settings, embed_model: BaseEmbedding | None = None) -> Assistant:

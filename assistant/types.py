@@ -45,7 +45,9 @@ class Answer:
     refused: bool
     timings_ms: dict[str, float] = field(default_factory=dict)
     reason: str = ""
-    diagnostics: dict[str, float] = field(default_factory=dict)
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+    query: str = ""  # the standalone query retrieval used (differs for a follow-up)
+    checker: dict[str, Any] | None = None  # what the citation checker did (generative only)
 
     def to_json(self, id: Any = None) -> dict[str, Any]:
         """The stable JSON contract read by the evaluation suite and outside tools."""
@@ -56,6 +58,7 @@ class Answer:
             "refused": self.refused,
             "citations": [s.to_citation() for s in self.sources],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            **({"checker": self.checker} if self.checker is not None else {}),
         }
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import assistant  # noqa: F401  (offline, no telemetry)
 from assistant.errors import AssistantError
-from assistant.settings import load_settings
+from assistant.settings import add_llm_arguments, llm_overrides, load_settings
 from evals.gold import DEFAULT_GOLD, load_gold, validate
 from evals.report import check_thresholds, table, write_report
 from evals.runner import (
@@ -46,10 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("evals/results"))
     parser.add_argument("--no-check", action="store_true", help="do not gate on thresholds.yaml")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_llm_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
-    settings = load_settings(args.settings)
+    settings = load_settings(args.settings, **llm_overrides(args))
     gold = load_gold(args.gold)
     problems = validate(gold, settings.corpus_dir)
     if problems:

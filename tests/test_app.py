@@ -36,10 +36,11 @@ def test_a_refusal_says_so_and_shows_the_nearest_passages(real_assistant):
 def test_an_internal_error_becomes_a_friendly_message(real_assistant, monkeypatch):
     import app
 
-    def boom(question):
+    def boom(question, history=None):
         raise RuntimeError("kaboom")
+        yield  # a generator, like Assistant.stream
 
-    monkeypatch.setattr(real_assistant, "ask", boom)
+    monkeypatch.setattr(real_assistant, "stream", boom)
     history, panel, _ = app.respond(real_assistant, "anything", [])
     assert "something went wrong" in history[-1]["content"]
     assert "kaboom" not in history[-1]["content"]
@@ -79,3 +80,12 @@ def test_the_app_serves_and_answers_on_loopback_only(real_assistant, real_settin
     finally:
         demo.close()
     assert block_network == [], f"tried to reach {block_network}"
+
+
+def test_a_follow_up_uses_the_earlier_question_of_the_same_chat(real_assistant):
+    import app
+
+    history, _, _ = app.respond(real_assistant, "What is an EHC plan?", [])
+    history, panel, _ = app.respond(real_assistant, "what about Wales?", history)
+    assert "individual development plan" in panel.lower()
+    assert len(history) == 4
