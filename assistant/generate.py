@@ -47,8 +47,12 @@ _REFUSAL_TEXT = re.compile(r"couldn'?t find this|could not find this|not in the 
                            re.I)
 
 
+_TAG = re.compile(r"<\s*(/?)\s*(source|question)", re.I)
+
+
 def _fence(text: str) -> str:
-    return text.replace("</source", "</ source").replace("<source", "< source")
+    """Text that cannot open or close the <source>/<question> fences around it."""
+    return _TAG.sub(r"‹\1\2", text)
 
 
 def build_messages(question: str, passages: list[Passage]) -> list[ChatMessage]:

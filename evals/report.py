@@ -10,7 +10,7 @@ import yaml
 
 HEADLINE = ["recall@1", "recall@5", "mrr@10", "ndcg@10", "cited", "citation_precision",
             "citation_support", "answered_when_answerable", "refused_when_unanswerable",
-            "key_facts", "median_words", "p50_ms", "p95_ms"]
+            "key_facts", "median_words", "p50_ms", "p95_ms", "generated_dropped", "llm_fallback"]
 THRESHOLDS = Path(__file__).with_name("thresholds.yaml")
 
 

@@ -232,7 +232,9 @@ def run_config(config: Config, gold: list[GoldQuestion], k_max: int = 10,
             "question": q.question,
             "answer": answer.text,
             "reason": answer.reason,
-            "diagnostics": answer.diagnostics,
+            "diagnostics": {k: v for k, v in answer.diagnostics.items() if k != "generated"},
+            "generated": answer.diagnostics.get("generated"),
+            "checker": answer.checker,
             "citations": [
                 {"n": c["n"], "doc_id": c["doc_id"], "section": c["section"],
                  "has_gold": q.evidence_in(c["text"])}
@@ -318,6 +320,13 @@ def summarize(rows: list[dict[str, Any]], ks: tuple[int, ...] = KS) -> dict[str,
     totals = [r["total_ms"] for r in rows]
     out["p50_ms"] = percentile(totals, 0.5)
     out["p95_ms"] = percentile(totals, 0.95)
+    checked = [r["checker"] for r in rows if r.get("checker") and r["checker"].get("llm_called")]
+    if checked:
+        generated = sum(c.get("generated_sentences", 0) for c in checked)
+        out["llm_answers"] = len(checked)
+        out["generated_dropped"] = (sum(c.get("unsupported_dropped", 0) for c in checked)
+                                    / generated) if generated else None
+        out["llm_fallback"] = sum(c.get("fallback", 0) for c in checked) / len(checked)
     retrievals = [r["retrieve_ms"] for r in rows]
     out["retrieve_p50_ms"] = percentile(retrievals, 0.5)
     out["retrieve_p95_ms"] = percentile(retrievals, 0.95)
