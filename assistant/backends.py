@@ -148,6 +148,13 @@ def _llama_cpp_llm(s: Any) -> Any:
             f"No GGUF model file at {s.path or '(none set)'}: set llm.path (--llm-path) to a "
             "local .gguf file; nothing is downloaded."
         )
+    chat: dict[str, Any] = {}
+    if s.prompt_format == "chatml":
+        chat = {
+            "messages_to_prompt": _chatml,
+            "completion_to_prompt": lambda prompt: _chatml([("user", prompt)]),
+            "generate_kwargs": {"stop": ["<|im_end|>"]},
+        }
     return LlamaCPP(
         model_path=str(path),
         temperature=s.temperature,
@@ -155,7 +162,17 @@ def _llama_cpp_llm(s: Any) -> Any:
         context_window=s.context_window,
         verbose=False,
         model_kwargs={"n_threads": 2},
+        **chat,
     )
+
+
+def _chatml(messages: Any) -> str:
+    """ChatML turns, ending with an open assistant turn."""
+    turns = []
+    for m in messages:
+        role, content = (m if isinstance(m, tuple) else (m.role.value, m.content))
+        turns.append(f"<|im_start|>{role}\n{content}<|im_end|>\n")
+    return "".join(turns) + "<|im_start|>assistant\n"
 
 
 def _openai_compatible_llm(s: Any) -> Any:

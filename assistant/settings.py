@@ -84,6 +84,11 @@ class LLMSettings(BaseModel):
         "(Ollama, vLLM, llama.cpp's server, LM Studio), e.g. http://127.0.0.1:8080/v1.",
     )
     model: str = Field("local-model", description="Model name sent to the server.")
+    prompt_format: Literal["chatml", "plain"] = Field(
+        "chatml",
+        description="How llama-cpp lays out chat turns: 'chatml' (<|im_start|>, used by SmolLM2, "
+        "Qwen and many instruct GGUFs) or 'plain' (LlamaIndex's generic 'user:/assistant:').",
+    )
     api_key: str = Field("not-needed", description="API key, if the server wants one.")
     temperature: float = Field(0.1, description="Sampling temperature.")
     max_tokens: int = Field(256, description="Longest generated answer in tokens.")
