@@ -26,6 +26,12 @@ EMPTY_QUESTION = "Please type a question about the guidance documents."
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[’'\")\]]?\s+(?=[A-Z“‘\"(•\d])")
 _ITEM = re.compile(r"^\s*- ")
+# Text that tries to instruct the assistant: never quoted as an answer, whoever wrote it.
+INJECTION = re.compile(
+    r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|rules|prompt)\b|system prompt|"
+    r"developer mode|you are now\b|as an ai\b",
+    re.I,
+)
 _ANAPHOR = re.compile(r"^(this|these|that|those|it|they|their|such|both|however|also)\b", re.I)
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
                  r"twenty|thirty|forty|fifty|hundred|thousand|million|half|a few|several")
@@ -125,6 +131,8 @@ def _candidates(passages: list[Passage]) -> list[_Sentence]:
     for p_index, passage in enumerate(passages):
         intro: int | None = None
         for position, (text, is_item) in enumerate(split_sentences(passage.text)):
+            if INJECTION.search(text):
+                continue  # keeps its position (stored vectors line up), never selected
             leads = text.rstrip().endswith((":", "—", "–", "-"))
             if is_item:
                 sentences.append(_Sentence(text, p_index, position, True, intro))

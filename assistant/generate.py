@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from llama_index.core.llms import ChatMessage
 
+from assistant.answer import INJECTION as _INJECTION
 from assistant.answer import REFUSAL, ExtractiveAnswerer, _source
 from assistant.types import Passage, Source
 
@@ -38,11 +39,6 @@ guidance documents.
 
 _MARK = re.compile(r"\s*\[(\d+)\]")
 _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[^\[\s])|(?<=\])\s+(?=[A-Z(“‘\"])")
-_INJECTION = re.compile(
-    r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|rules|prompt)\b|system prompt|"
-    r"developer mode|you are now\b|as an ai\b",
-    re.I,
-)
 _REFUSAL_TEXT = re.compile(r"couldn'?t find this|could not find this|not in the (guidance|sources)",
                            re.I)
 
@@ -67,10 +63,10 @@ def _user_message(question: str, blocks: list[str]) -> str:
 # reliably than they follow the rules alone.
 _EXAMPLE = [
     ChatMessage(role="user", content=_user_message(
-        "How often do children play outdoors?",
-        ['<source n="1" title="Example setting policy" section="Outdoor play">\n'
-         "Children play outdoors every day, whatever the weather.\n</source>"])),
-    ChatMessage(role="assistant", content="Children play outdoors every day, whatever the weather. [1]"),
+        "When does the library open?",
+        ['<source n="1" title="Example opening times" section="Library">\n'
+         "The town library opens at 9am from Monday to Friday.\n</source>"])),
+    ChatMessage(role="assistant", content="The town library opens at 9am from Monday to Friday. [1]"),
 ]
 
 
