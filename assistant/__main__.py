@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         print(format_text(answer))
         return 0
     answer = bot.ask(args.question)
+    if answer.checker and answer.checker.get("fallback"):
+        print(f"note: {answer.reason}", file=sys.stderr)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:
