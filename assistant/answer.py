@@ -211,8 +211,11 @@ class ExtractiveAnswerer:
             "best_score": round(ranked[0].score, 4),
         }
         reason = ""
-        if best_dense < s.min_relevance:
-            reason = f"best passage similarity {best_dense:.2f} < {s.min_relevance}"
+        # A short question ("When do I step back?") can be far from every whole passage yet
+        # close to one sentence: relevance is the better of the two.
+        relevance = max(best_dense, max(sims))
+        if relevance < s.min_relevance:
+            reason = f"best passage or sentence similarity {relevance:.2f} < {s.min_relevance}"
         elif coverage < s.min_coverage:
             reason = f"passages hold {coverage:.0%} of the question's words"
         elif missing := missing_answer_type(question, chosen_text):

@@ -114,7 +114,8 @@ class AnswerSettings(BaseModel):
     max_citations: int = Field(3, description="Most passages one answer cites.")
     min_relevance: float = Field(
         0.30,
-        description="Refuse when the best passage's cosine similarity to the question is below this.",
+        description="Refuse when neither the best passage nor the best sentence reaches this "
+        "cosine similarity to the question.",
     )
     min_coverage: float = Field(
         0.40,

@@ -31,6 +31,7 @@ def _cited_text(answer) -> str:
          "National Award for Special Educational Needs Co-ordination"),
         ("What must practitioners complete after the Step-back course?",
          "Learner’s Voice Case study"),
+        ("When do I step back?", "how and when to step-in and how and when to step-back"),
     ],
 )
 def test_an_answer_cites_the_passage_that_holds_the_fact(real_assistant, question, fact):
