@@ -13,11 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from assistant.glossary import expand
-from assistant.retrieval import Vocabulary
+from assistant.retrieval import Vocabulary, unit_vector
 from assistant.settings import AnswerSettings
 from assistant.types import Passage, Source
 
@@ -238,16 +237,9 @@ class ExtractiveAnswerer:
                     return [float(stored[x.passage][x.position]) for x in sentences]
                 except IndexError:
                     pass  # segmentation changed since ingest: embed instead
-        q = np.asarray(query_embedding or self.embed_model.get_query_embedding(question),
-                       dtype=np.float32)
-        vectors = np.asarray(
-            self.embed_model.get_text_embedding_batch([x.text for x in sentences]),
-            dtype=np.float32,
-        )
-        q /= np.linalg.norm(q) or 1.0
-        norms = np.linalg.norm(vectors, axis=1)
-        norms[norms == 0] = 1.0
-        return [float(x) for x in (vectors @ q) / norms]
+        q = unit_vector(query_embedding or self.embed_model.get_query_embedding(question))
+        vectors = self.embed_model.get_text_embedding_batch([x.text for x in sentences])
+        return [float(unit_vector(v) @ q) for v in vectors]
 
     def _select(self, ranked: list[_Sentence], sentences: list[_Sentence]) -> list[_Sentence]:
         s = self.settings

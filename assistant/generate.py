@@ -16,11 +16,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
 from llama_index.core.llms import ChatMessage
 
 from assistant.answer import INJECTION as _INJECTION
 from assistant.answer import REFUSAL, ExtractiveAnswerer, _source
+from assistant.retrieval import unit_vector
 from assistant.types import Passage, Source
 
 logger = logging.getLogger(__name__)
@@ -109,9 +109,8 @@ class CitationChecker:
         return len(words & set(self.vocab.terms(passage_text))) / len(words)
 
     def _close_in_meaning(self, sentence: str, passage_text: str) -> bool:
-        a = np.asarray(self.embed_model.get_text_embedding(sentence))
-        b = np.asarray(self.embed_model.get_text_embedding(passage_text))
-        return float(a @ b / ((np.linalg.norm(a) * np.linalg.norm(b)) or 1.0)) >= 0.6
+        a, b = self.embed_model.get_text_embedding_batch([sentence, passage_text])
+        return float(unit_vector(a) @ unit_vector(b)) >= 0.6
 
     def check(self, text: str, passages: list[Passage]) -> tuple[list[tuple[str, list[int]]], dict]:
         """(kept sentences with the source numbers they cite, what the checker did)."""

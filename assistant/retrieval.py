@@ -138,7 +138,7 @@ class Retriever:
         results = self.retriever.retrieve(bundle)
         if not results:
             return []
-        q = _unit(query_embedding or self.embed_query(question))
+        q = unit_vector(query_embedding or self.embed_query(question))
         ids = [r.node.node_id for r in results]
         dense = self.dense_similarities(ids, q)
         per_sentence = self.sentence_similarities(ids, q)
@@ -162,7 +162,7 @@ class Retriever:
         found: dict[str, dict[int, float]] = {}
         for meta, emb in zip(records["metadatas"], records["embeddings"], strict=True):
             found.setdefault(meta["chunk_id"], {})[int(meta["position"])] = float(
-                _unit(emb) @ q
+                unit_vector(emb) @ q
             )
         return {cid: tuple(sims[i] for i in sorted(sims)) for cid, sims in found.items()}
 
@@ -170,11 +170,12 @@ class Retriever:
         """Cosine similarity of the question to each chunk, from the stored embeddings."""
         records = self.collection.get(ids=chunk_ids, include=["embeddings"])
         return {
-            chunk_id: float(_unit(emb) @ q)
+            chunk_id: float(unit_vector(emb) @ q)
             for chunk_id, emb in zip(records["ids"], records["embeddings"], strict=True)
         }
 
 
-def _unit(vector: Any) -> np.ndarray:
+def unit_vector(vector: Any) -> np.ndarray:
+    """The vector scaled to length 1 (a zero vector stays zero), as float32."""
     v = np.asarray(vector, dtype=np.float32)
     return v / (np.linalg.norm(v) or 1.0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -73,6 +73,3 @@ class Passage:
     dense_similarity: float | None = None
     # cosine similarity of each of the passage's sentences (split_sentences order) to the question
     sentence_similarities: tuple[float, ...] | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)

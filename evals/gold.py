@@ -39,7 +39,10 @@ class GoldQuestion:
 
     def evidence_in(self, text: str) -> bool:
         """True when the passage text holds any of the gold quotes."""
-        norm = normalize(text)
+        return self.evidence_in_normalized(normalize(text))
+
+    def evidence_in_normalized(self, norm: str) -> bool:
+        """evidence_in for a text already passed through normalize()."""
         return any(normalize(e.quote) in norm for e in self.evidence)
 
 

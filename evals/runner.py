@@ -37,12 +37,14 @@ class Config:
     description: str
     overrides: dict[str, Any] = field(default_factory=dict)
     _assistant: Assistant | None = None
+    _normalized: list[str] | None = None
 
     def build(self, base: Settings, embed_model: Any = None) -> Config:
         data = base.model_dump()
         for section, values in self.overrides.items():
             data[section] = {**data.get(section, {}), **values}
         self._assistant = build_assistant(Settings(**data), embed_model=embed_model)
+        self._normalized = None  # a new index: its chunk texts are normalised on first use
         return self
 
     @property
@@ -50,9 +52,15 @@ class Config:
         assert self._assistant is not None, "call build() first"
         return self._assistant
 
+    def chunk_texts(self) -> list[str]:
+        """Every indexed chunk's text."""
+        return [n.text for n in self.assistant.nodes]
+
     def relevant_count(self, q: GoldQuestion) -> int:
         """How many indexed chunks hold the gold evidence (the ideal for nDCG)."""
-        return sum(1 for n in self.assistant.nodes if q.evidence_in(n.text))
+        if getattr(self, "_normalized", None) is None:
+            self._normalized = [normalize(t) for t in self.chunk_texts()]
+        return sum(1 for norm in self._normalized if q.evidence_in_normalized(norm))
 
     def retrieve(self, question: str, k: int) -> list[Passage]:
         return self.assistant.retrieve(question, k)
@@ -89,10 +97,11 @@ class QuickstartBaseline(Config):
         self.settings = base
         self.vocab = Vocabulary([n.get_content() for n in self.nodes])
         self.answerer = make_answerer(base.answer, embed_model, self.vocab)
+        self._normalized = None
         return self
 
-    def relevant_count(self, q: GoldQuestion) -> int:
-        return sum(1 for n in self.nodes if q.evidence_in(n.get_content()))
+    def chunk_texts(self) -> list[str]:
+        return [n.get_content() for n in self.nodes]
 
     def retrieve(self, question: str, k: int) -> list[Passage]:
         question = clean_question(question, self.settings.answer.max_question_chars)
