@@ -16,6 +16,7 @@ from collections import deque
 from pathlib import Path
 
 import assistant  # noqa: F401  (must come first: offline, no telemetry, before gradio loads)
+from assistant.access import AccessError, authenticator, hash_password
 from assistant.core import Assistant, build_assistant
 from assistant.errors import AssistantError, BackendError
 from assistant.settings import Settings, add_llm_arguments, llm_overrides, load_settings
@@ -114,9 +115,17 @@ def respond_stream(bot: Assistant, message: str, history: list[dict] | None):
         for kind, value in bot.stream(message, past):
             if kind == "token":
                 draft += value
-                yield turn + [{"role": "assistant",
-                               "content": draft + "\n\n*(draft: checking citations…)*"}], \
-                    "<p><em>Checking…</em></p>", ""
+                yield (
+                    turn
+                    + [
+                        {
+                            "role": "assistant",
+                            "content": draft + "\n\n*(draft: checking citations…)*",
+                        }
+                    ],
+                    "<p><em>Checking…</em></p>",
+                    "",
+                )
             else:
                 body, panel = render(value)
     except Exception:
@@ -126,7 +135,9 @@ def respond_stream(bot: Assistant, message: str, history: list[dict] | None):
     yield turn + [{"role": "assistant", "content": body}], panel, ""
 
 
-def respond(bot: Assistant, message: str, history: list[dict] | None) -> tuple[list[dict], str, str]:
+def respond(
+    bot: Assistant, message: str, history: list[dict] | None
+) -> tuple[list[dict], str, str]:
     """One chat turn, finished (the last thing respond_stream yields)."""
     return deque(respond_stream(bot, message, history), maxlen=1)[0]
 
@@ -146,7 +157,9 @@ def build_app(bot: Assistant, settings: Settings):
             with gr.Column(scale=3):
                 chat = gr.Chatbot(label="Answers", height=480)
                 question = gr.Textbox(
-                    label="Your question", placeholder="e.g. When do I step back?", lines=1,
+                    label="Your question",
+                    placeholder="e.g. When do I step back?",
+                    lines=1,
                     max_lines=4,
                 )
                 with gr.Row():
@@ -161,9 +174,13 @@ def build_app(bot: Assistant, settings: Settings):
 
         ask.click(_respond, [question, chat], [chat, panel, question], api_name="ask")
         question.submit(_respond, [question, chat], [chat, panel, question], api_name=False)
-        clear.click(lambda: ([], "<p><em>Sources appear here.</em></p>", ""), None,
-                    [chat, panel, question], api_name=False)
-    demo.queue(default_concurrency_limit=settings.app.concurrency)
+        clear.click(
+            lambda: ([], "<p><em>Sources appear here.</em></p>", ""),
+            None,
+            [chat, panel, question],
+            api_name=False,
+        )
+    demo.queue(default_concurrency_limit=settings.app.concurrency, max_size=settings.app.queue_size)
     return demo
 
 
@@ -171,10 +188,32 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python app.py", description="Serve the chat app.")
     parser.add_argument("--settings", type=Path, help="YAML settings profile")
     parser.add_argument("--port", type=int, help="port (default from settings: 7860)")
+    parser.add_argument(
+        "--host", help="address to bind (default 127.0.0.1; any other needs app.users_file)"
+    )
+    parser.add_argument(
+        "--hash-password",
+        action="store_true",
+        help="read a user name and password, print a users-file line, and exit",
+    )
     add_llm_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = load_settings(args.settings, **llm_overrides(args))
+    if args.hash_password:
+        import getpass
+
+        user = input("user name: ").strip()
+        print(f"{user}:{hash_password(getpass.getpass('password: '))}")
+        return 0
+    overrides = llm_overrides(args)
+    if args.host:
+        overrides["app"] = {"host": args.host}
+    settings = load_settings(args.settings, **overrides)
+    try:
+        auth = authenticator(settings.app.host, settings.app.users_file)
+    except AccessError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     try:
         bot = build_assistant(settings)
     except BackendError as e:
@@ -183,8 +222,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         # the LLM cannot be used: serve the extractive answers rather than nothing
         print(f"warning: {e}\nwarning: falling back to the extractive answerer", file=sys.stderr)
-        settings = settings.model_copy(update={"answer": settings.answer.model_copy(
-            update={"backend": "extractive"})})
+        settings = settings.model_copy(
+            update={"answer": settings.answer.model_copy(update={"backend": "extractive"})}
+        )
         bot = build_assistant(settings)
     except AssistantError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -195,6 +235,10 @@ def main(argv: list[str] | None = None) -> int:
         server_port=args.port or settings.app.port,
         share=False,
         css=CSS,
+        auth=auth,
+        auth_message="Sign in to the guidance assistant." if auth else None,
+        max_file_size=settings.app.max_upload_bytes,  # no uploads: the app takes none
+        strict_cors=True,
     )
     return 0
 

@@ -25,18 +25,58 @@ def format_text(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+def _answer_jsonl(bot, lines, out) -> int:
+    """Answer every valid {"id", "question"} line (read as bytes, so one bad byte loses one
+    line, not the batch); report each invalid line on stderr. Exit 1 if any was invalid."""
+    invalid = 0
+    for number, raw in enumerate(lines, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            print(
+                f"error: line {number} is not UTF-8 (byte at offset {e.start}); skipped",
+                file=sys.stderr,
+            )
+            invalid += 1
+            continue
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("not an object")
+        except ValueError as e:
+            print(f"error: line {number} is not a JSON object ({e}); skipped", file=sys.stderr)
+            invalid += 1
+            continue
+        answer = bot.ask(item.get("question", ""))
+        out.write(json.dumps(answer.to_json(item.get("id")), ensure_ascii=False) + "\n")
+        out.flush()
+    if invalid:
+        print(f"{invalid} invalid line(s) skipped; the others were answered", file=sys.stderr)
+    return 1 if invalid else 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assistant", description="Ask the guidance documents.")
+    parser = argparse.ArgumentParser(
+        prog="python -m assistant", description="Ask the guidance documents."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="answer a question with cited sources")
     ask.add_argument("question", nargs="?", help="the question (omit with --jsonl)")
     mode = ask.add_mutually_exclusive_group()
     mode.add_argument("--json", action="store_true", help="print one JSON object")
-    mode.add_argument("--jsonl", action="store_true",
-                      help='read {"id", "question"} lines on stdin, write one JSON object per line')
+    mode.add_argument(
+        "--jsonl",
+        action="store_true",
+        help='read {"id", "question"} lines on stdin, write one JSON object per line',
+    )
     ask.add_argument("--settings", type=Path, help="YAML settings profile")
-    ask.add_argument("--stream", action="store_true",
-                     help="print a generated answer as it is written (then the checked answer)")
+    ask.add_argument(
+        "--stream",
+        action="store_true",
+        help="print a generated answer as it is written (then the checked answer)",
+    )
     add_llm_arguments(ask)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -52,19 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     if args.jsonl:
-        for number, line in enumerate(sys.stdin, start=1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-                if not isinstance(item, dict):
-                    raise ValueError("not an object")
-            except ValueError as e:
-                print(f"error: line {number} is not a JSON object ({e}); skipped", file=sys.stderr)
-                continue
-            answer = bot.ask(item.get("question", ""))
-            print(json.dumps(answer.to_json(item.get("id")), ensure_ascii=False), flush=True)
-        return 0
+        return _answer_jsonl(bot, sys.stdin.buffer, sys.stdout)
     if args.stream and not args.json:
         answer = None
         for kind, value in bot.stream(args.question):
@@ -73,8 +101,11 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 answer = value
         if answer.checker:
-            print(f"\n\n--- checked ({answer.checker.get('unsupported_dropped', 0)} unsupported "
-                  "sentence(s) dropped) ---", flush=True)
+            print(
+                f"\n\n--- checked ({answer.checker.get('unsupported_dropped', 0)} unsupported "
+                "sentence(s) dropped) ---",
+                flush=True,
+            )
         print(format_text(answer))
         return 0
     answer = bot.ask(args.question)

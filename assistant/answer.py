@@ -32,15 +32,20 @@ INJECTION = re.compile(
     re.I,
 )
 _ANAPHOR = re.compile(r"^(this|these|that|those|it|they|their|such|both|however|also)\b", re.I)
-_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
-                 r"twenty|thirty|forty|fifty|hundred|thousand|million|half|a few|several")
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
+    r"twenty|thirty|forty|fifty|hundred|thousand|million|half|a few|several"
+)
 # What a question asks for, and what an answer to it must contain: a question asking for a sum
 # of money is not answered by a passage that states none, however close its words are.
 ANSWER_TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     (
         "a sum of money",
-        re.compile(r"\b(how much (money|funding|does|do|is|are|will|did)|cost|costs|fee|fees|"
-                   r"price|salary|salaries|pay rate|hourly rate|in pounds|£)", re.I),
+        re.compile(
+            r"\b(how much (money|funding|does|do|is|are|will|did)|cost|costs|fee|fees|"
+            r"price|salary|salaries|pay rate|hourly rate|in pounds|£)",
+            re.I,
+        ),
         re.compile(r"£\s?\d|\b\d+p\b|\bpounds\b|free of charge|\bfree\b|no cost|low cost", re.I),
     ),
     (
@@ -50,11 +55,17 @@ ANSWER_TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     ),
     (
         "a length of time",
-        re.compile(r"\b(how long|how soon|within (how many|what time)|timescale|time limit|"
-                   r"deadline|how many (hours|days|weeks|months|years|terms))\b", re.I),
-        re.compile(rf"\b(\d+|{_NUMBER_WORDS})[\s-]*(working |school |full |half )?"
-                   r"(hours?|days?|weeks?|months?|years?|terms?|sessions?)\b|as soon as|annual|"
-                   r"\bimmediately\b", re.I),
+        re.compile(
+            r"\b(how long|how soon|within (how many|what time)|timescale|time limit|"
+            r"deadline|how many (hours|days|weeks|months|years|terms))\b",
+            re.I,
+        ),
+        re.compile(
+            rf"\b(\d+|{_NUMBER_WORDS})[\s-]*(working |school |full |half )?"
+            r"(hours?|days?|weeks?|months?|years?|terms?|sessions?)\b|as soon as|annual|"
+            r"\bimmediately\b",
+            re.I,
+        ),
     ),
     (
         "a number",
@@ -180,8 +191,9 @@ class ExtractiveAnswerer:
 
         # Relevance of each sentence: meaning (embedding), words (IDF overlap), passage rank.
         sims = self._sentence_similarities(question, sentences, query_embedding, pool)
-        passage_terms = [set(self.vocab.terms(p.metadata.get("section", "") + " " + p.text))
-                         for p in pool]
+        passage_terms = [
+            set(self.vocab.terms(p.metadata.get("section", "") + " " + p.text)) for p in pool
+        ]
         wanted = answer_type(question)
         for sent, sim in zip(sentences, sims, strict=True):
             lexical = _coverage(q_terms, set(self.vocab.terms(sent.text)), self.vocab)
@@ -190,8 +202,14 @@ class ExtractiveAnswerer:
             length_penalty = 0.1 if len(sent.text.split()) < 5 else 0.0
             # a sentence that states the kind of fact asked for (a sum, a time...) is preferred
             type_bonus = 0.1 if wanted is not None and wanted.search(sent.text) else 0.0
-            sent.score = (W_SIM * sim + W_LEXICAL * lexical + W_CONTEXT * context
-                          + W_RANK * rank_prior + type_bonus - length_penalty)
+            sent.score = (
+                W_SIM * sim
+                + W_LEXICAL * lexical
+                + W_CONTEXT * context
+                + W_RANK * rank_prior
+                + type_bonus
+                - length_penalty
+            )
 
         ranked = sorted(sentences, key=lambda x: x.score, reverse=True)
         chosen = self._select(ranked, sentences)
@@ -200,8 +218,10 @@ class ExtractiveAnswerer:
         cited_terms: set[str] = set()
         for p_index in {c.passage for c in chosen}:
             cited_terms |= passage_terms[p_index]
-        coverage = max(_coverage(q_terms, cited_terms, self.vocab),
-                       _coverage(q_terms_expanded, cited_terms, self.vocab))
+        coverage = max(
+            _coverage(q_terms, cited_terms, self.vocab),
+            _coverage(q_terms_expanded, cited_terms, self.vocab),
+        )
         chosen_text = " ".join(c.text for c in chosen)
         diagnostics = {
             "best_dense": round(best_dense, 4),
@@ -227,7 +247,10 @@ class ExtractiveAnswerer:
     # ------------------------------------------------------------------ internals
 
     def _sentence_similarities(
-        self, question: str, sentences: list[_Sentence], query_embedding: list[float] | None,
+        self,
+        question: str,
+        sentences: list[_Sentence],
+        query_embedding: list[float] | None,
         pool: list[Passage] | None = None,
     ) -> list[float]:
         if pool is not None:
@@ -273,9 +296,13 @@ class ExtractiveAnswerer:
             if _ANAPHOR.match(sent.text):
                 neighbours.append(by_place.get((sent.passage, sent.position - 1)))
             for x in neighbours:
-                if (x is not None and not x.is_item and x not in chosen
-                        and x.score >= best * 0.6
-                        and words + len(x.text.split()) <= s.max_words * 1.15):
+                if (
+                    x is not None
+                    and not x.is_item
+                    and x not in chosen
+                    and x.score >= best * 0.6
+                    and words + len(x.text.split()) <= s.max_words * 1.15
+                ):
                     chosen.append(x)
                     words += len(x.text.split())
         # Lists stay lists: a chosen lead-in brings its items; a chosen item brings its lead-in.
@@ -293,9 +320,7 @@ class ExtractiveAnswerer:
                 words += len(x.text.split())
         return chosen
 
-    def _compose(
-        self, chosen: list[_Sentence], pool: list[Passage]
-    ) -> tuple[str, list[Source]]:
+    def _compose(self, chosen: list[_Sentence], pool: list[Passage]) -> tuple[str, list[Source]]:
         order: list[int] = []
         for sent in sorted(chosen, key=lambda x: -x.score):
             if sent.passage not in order:
@@ -305,7 +330,9 @@ class ExtractiveAnswerer:
         for p_index in order:
             lines: list[str] = []
             prose: list[str] = []
-            for sent in sorted((c for c in chosen if c.passage == p_index), key=lambda x: x.position):
+            for sent in sorted(
+                (c for c in chosen if c.passage == p_index), key=lambda x: x.position
+            ):
                 marked = f"{sent.text} [{numbers[p_index]}]"
                 if sent.is_item:
                     if prose:
@@ -330,8 +357,10 @@ class ExtractiveAnswerer:
         return "\n\n".join(blocks), sources
 
     def _nearest(self, passages: list[Passage]) -> list[Source]:
-        return [_source(i, p) for i, p in
-                enumerate(passages[: self.settings.nearest_on_refusal], start=1)]
+        return [
+            _source(i, p)
+            for i, p in enumerate(passages[: self.settings.nearest_on_refusal], start=1)
+        ]
 
 
 def _near_duplicate(a: str, b: str) -> bool:

@@ -170,7 +170,7 @@ def _chatml(messages: Any) -> str:
     """ChatML turns, ending with an open assistant turn."""
     turns = []
     for m in messages:
-        role, content = (m if isinstance(m, tuple) else (m.role.value, m.content))
+        role, content = m if isinstance(m, tuple) else (m.role.value, m.content)
         turns.append(f"<|im_start|>{role}\n{content}<|im_end|>\n")
     return "".join(turns) + "<|im_start|>assistant\n"
 
@@ -218,7 +218,7 @@ def make_llm(backend: str, s: Any) -> Any:
 ANSWER_BACKENDS = ("extractive", *LLMS)
 
 
-def make_answerer(settings: Any, embed_model: BaseEmbedding, vocab: Any, llm_settings: Any = None) -> Any:
+def make_answerer(settings: Any, embed_model: BaseEmbedding, vocab: Any, llm_settings: Any) -> Any:
     """Build the answerer named by ``settings.backend`` (an AnswerSettings)."""
     from assistant.answer import ExtractiveAnswerer
 

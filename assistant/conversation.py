@@ -23,8 +23,27 @@ _FOLLOW_UP = re.compile(
 )
 _PRONOUN = re.compile(r"\b(it|they|them|this|that|these|those|there|its|their|such)\b", re.I)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
-_QUESTION_WORDS = {"what", "who", "whom", "when", "where", "why", "how", "which", "does", "do",
-                   "is", "are", "can", "must", "should", "will", "would", "tell", "me"}
+_QUESTION_WORDS = {
+    "what",
+    "who",
+    "whom",
+    "when",
+    "where",
+    "why",
+    "how",
+    "which",
+    "does",
+    "do",
+    "is",
+    "are",
+    "can",
+    "must",
+    "should",
+    "will",
+    "would",
+    "tell",
+    "me",
+}
 
 CONDENSE_PROMPT = (
     "Rewrite the last question so that it can be understood without the conversation. "
@@ -55,8 +74,9 @@ def key_words(question: str) -> list[str]:
     return words
 
 
-def standalone_question(question: str, history: list[str] | None, vocab: Any,
-                        llm: Any = None) -> str:
+def standalone_question(
+    question: str, history: list[str] | None, vocab: Any, llm: Any = None
+) -> str:
     """The question as a standalone query (unchanged when it is not a follow-up)."""
     if not history or not is_follow_up(question, vocab):
         return question
@@ -64,7 +84,9 @@ def standalone_question(question: str, history: list[str] | None, vocab: Any,
         try:
             convo = "\n".join(f"User: {h}" for h in history[-3:])
             reply = llm.complete(CONDENSE_PROMPT.format(history=convo, question=question))
-            rewritten = str(reply.text).strip().splitlines()[0].strip() if str(reply.text).strip() else ""
+            rewritten = (
+                str(reply.text).strip().splitlines()[0].strip() if str(reply.text).strip() else ""
+            )
             if 3 <= len(rewritten) <= 300:
                 return rewritten
         except Exception as e:  # the simple method below still works

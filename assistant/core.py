@@ -25,8 +25,6 @@ from assistant.types import Answer, Passage
 
 logger = logging.getLogger(__name__)
 
-_STALE_CHECK_SECONDS = 2.0
-
 
 def clean_question(question: Any, max_chars: int) -> str:
     """Untrusted text in, a single-line question of bounded length out."""
@@ -72,14 +70,33 @@ class Assistant:
     def refresh_if_stale(self) -> None:
         """Reload when ingest has switched the live collection since we loaded."""
         now = time.monotonic()
-        if now - self._checked_at < _STALE_CHECK_SECONDS:
+        if now - self._checked_at < self.settings.store.refresh_seconds:
             return
         self._checked_at = now
+        self._reload_if_switched()
+
+    def _reload_if_switched(self) -> None:
         active = store.active_collection_name(self.client, self.settings.store.collection_prefix)
         if active and active != self.collection_name:
             with self._lock:
                 if active != self.collection_name:
                     self._load()
+
+    def _retrieve_with_reload(self, query: str) -> tuple[Retriever, list[float], list[Passage]]:
+        """Retrieve; if ingest deleted the generation we hold meanwhile, reload once and retry."""
+        for attempt in (1, 2):
+            retriever = self.retriever
+            try:
+                embedding = retriever.embed_query(query)
+                return retriever, embedding, retriever.retrieve(query, query_embedding=embedding)
+            except Exception as e:
+                if attempt == 2 or not store.is_missing_collection(e):
+                    raise
+                logger.info(
+                    "index %s was replaced during a question: reloading", self.collection_name
+                )
+                self._reload_if_switched()
+        raise AssertionError("unreachable")
 
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         """The passages the answerer would see, best first."""
@@ -87,7 +104,14 @@ class Assistant:
         if not question:
             return []
         self.refresh_if_stale()
-        return self.retriever.retrieve(question, k)
+        for attempt in (1, 2):
+            try:
+                return self.retriever.retrieve(question, k)
+            except Exception as e:
+                if attempt == 2 or not store.is_missing_collection(e):
+                    raise
+                self._reload_if_switched()
+        return []
 
     def ask(self, question: Any, history: list[str] | None = None) -> Answer:
         """Answer a question with cited sources, or refuse and show the nearest passages.
@@ -107,16 +131,26 @@ class Assistant:
         started = time.perf_counter()
         text = clean_question(question, self.settings.answer.max_question_chars)
         if not any(ch.isalnum() for ch in text):
-            yield "final", Answer(str(question or ""), EMPTY_QUESTION, [], True, {"total": 0.0},
-                                  reason="empty question")
+            yield (
+                "final",
+                Answer(
+                    str(question or ""),
+                    EMPTY_QUESTION,
+                    [],
+                    True,
+                    {"total": 0.0},
+                    reason="empty question",
+                ),
+            )
             return
         self.refresh_if_stale()
-        retriever, answerer = self.retriever, self.answerer
+        answerer = self.answerer
         past = [clean_question(h, self.settings.answer.max_question_chars) for h in history or []]
-        query = standalone_question(text, [h for h in past if h], self.vocab,
-                                    getattr(answerer, "llm", None))
-        embedding = retriever.embed_query(query)
-        passages = retriever.retrieve(query, query_embedding=embedding)
+        query = standalone_question(
+            text, [h for h in past if h], self.vocab, getattr(answerer, "llm", None)
+        )
+        _, embedding, passages = self._retrieve_with_reload(query)
+        answerer = self.answerer  # the one matching the generation retrieval used
         retrieved = time.perf_counter()
         final = None
         stream = getattr(answerer, "stream", None)
@@ -139,11 +173,33 @@ class Assistant:
             logger.info("refused %r: %s", text[:80], reason)
         checker = None
         if getattr(answerer, "generative", False):
-            checker = {k: diagnostics[k] for k in (
-                "llm_called", "generated_sentences", "kept_sentences", "unsupported_dropped",
-                "invalid_citations_removed", "fallback", "llm_error") if k in diagnostics}
-        yield "final", Answer(text, body, sources, refused, timings, reason=reason,
-                              diagnostics=diagnostics, query=query, checker=checker)
+            checker = {
+                k: diagnostics[k]
+                for k in (
+                    "llm_called",
+                    "generated_sentences",
+                    "kept_sentences",
+                    "unsupported_dropped",
+                    "invalid_citations_removed",
+                    "fallback",
+                    "llm_error",
+                )
+                if k in diagnostics
+            }
+        yield (
+            "final",
+            Answer(
+                text,
+                body,
+                sources,
+                refused,
+                timings,
+                reason=reason,
+                diagnostics=diagnostics,
+                query=query,
+                checker=checker,
+            ),
+        )
 
 
 def build_assistant(settings: Settings, embed_model: BaseEmbedding | None = None) -> Assistant:

@@ -21,7 +21,10 @@ GLOSSARY: dict[str, tuple[str, ...]] = {
     "idps": ("individual development plans",),
     "declo": ("designated education clinical lead officer",),
     "sen": ("special educational needs",),
-    "send": ("special educational needs and disabilities", "special educational needs and disability"),
+    "send": (
+        "special educational needs and disabilities",
+        "special educational needs and disability",
+    ),
     "senco": ("sen co-ordinator", "special educational needs co-ordinator"),
     "sencos": ("sen co-ordinators", "special educational needs co-ordinators"),
     "ehc": ("education, health and care",),

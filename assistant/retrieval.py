@@ -68,8 +68,9 @@ class Vocabulary:
         return term in self.df
 
 
-def _passage(nws: NodeWithScore, dense: float | None,
-             sentence_sims: tuple[float, ...] | None = None) -> Passage:
+def _passage(
+    nws: NodeWithScore, dense: float | None, sentence_sims: tuple[float, ...] | None = None
+) -> Passage:
     node = nws.node
     return Passage(
         chunk_id=node.node_id,
@@ -144,13 +145,20 @@ class Retriever:
         per_sentence = self.sentence_similarities(ids, q)
         if self.settings.rerank and per_sentence:
             top = max(float(r.score or 0.0) for r in results) or 1.0
+
             def rerank_score(r: NodeWithScore) -> float:
                 sims = per_sentence.get(r.node.node_id) or (0.0,)
-                return (0.5 * max(sims) + 0.3 * dense.get(r.node.node_id, 0.0)
-                        + 0.2 * float(r.score or 0.0) / top)
+                return (
+                    0.5 * max(sims)
+                    + 0.3 * dense.get(r.node.node_id, 0.0)
+                    + 0.2 * float(r.score or 0.0) / top
+                )
+
             results = sorted(results, key=rerank_score, reverse=True)
-        return [_passage(r, dense.get(r.node.node_id), per_sentence.get(r.node.node_id))
-                for r in results[:k]]
+        return [
+            _passage(r, dense.get(r.node.node_id), per_sentence.get(r.node.node_id))
+            for r in results[:k]
+        ]
 
     def sentence_similarities(self, chunk_ids: list[str], q: np.ndarray) -> dict:
         """Per chunk, the cosine similarity of each of its sentences to the question."""

@@ -36,6 +36,17 @@ class StoreSettings(BaseModel):
         description="URL of a `chroma run` server (e.g. http://127.0.0.1:8000); empty uses the embedded store.",
     )
     collection_prefix: str = Field("guidance", description="Prefix of the Chroma collections used.")
+    switch_grace_seconds: float = Field(
+        5.0,
+        description="After an ingest makes a new index live, how long the previous one is kept "
+        "for readers still using it before it is deleted. Longer than the app's re-check "
+        "interval (refresh_seconds) plus one answer; a reader that still meets a deleted "
+        "index reloads and retries once.",
+    )
+    refresh_seconds: float = Field(
+        2.0,
+        description="How often a running app checks whether ingest has switched the live index.",
+    )
 
 
 class IngestSettings(BaseModel):
@@ -109,7 +120,9 @@ class AnswerSettings(BaseModel):
         "in-process) or 'openai-compatible' (a server). Generated answers are citation-checked "
         "and fall back to the extractive answer when nothing supported survives.",
     )
-    max_words: int = Field(120, description="Longest extractive answer in words (lists may run on a little).")
+    max_words: int = Field(
+        120, description="Longest extractive answer in words (lists may run on a little)."
+    )
     max_sentences: int = Field(5, description="Most sentences in an extractive answer.")
     max_citations: int = Field(3, description="Most passages one answer cites.")
     min_relevance: float = Field(
@@ -132,6 +145,19 @@ class AppSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address the Gradio app binds to.")
     port: int = Field(7860, description="Port of the Gradio app.")
     concurrency: int = Field(4, description="Questions answered at once (Gradio queue).")
+    queue_size: int = Field(
+        64,
+        description="Most questions waiting in the queue; more are turned away with 'busy, try "
+        "again' instead of piling up memory (20 users asking at once fit well within it).",
+    )
+    users_file: Path | None = Field(
+        None,
+        description="File of 'user:pbkdf2-hash' lines (make one with `python app.py "
+        "--hash-password`). Required to bind any address other than loopback; never commit it.",
+    )
+    max_upload_bytes: int = Field(
+        1, description="The app takes no uploads: Gradio's upload route accepts at most this."
+    )
 
 
 class Settings(BaseSettings):
@@ -180,9 +206,14 @@ def load_settings(profile: str | Path | None = None, **overrides: Any) -> Settin
 
 def add_llm_arguments(parser: Any) -> None:
     """The --llm options shared by `python -m assistant ask`, `python -m evals` and app.py."""
-    parser.add_argument("--llm", metavar="BACKEND",
-                        help="answer backend: extractive (default), llama-cpp, openai-compatible")
-    parser.add_argument("--llm-url", help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1")
+    parser.add_argument(
+        "--llm",
+        metavar="BACKEND",
+        help="answer backend: extractive (default), llama-cpp, openai-compatible",
+    )
+    parser.add_argument(
+        "--llm-url", help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1"
+    )
     parser.add_argument("--llm-model", help="model name sent to the server")
     parser.add_argument("--llm-path", help="GGUF file for llama-cpp")
 
@@ -192,8 +223,11 @@ def llm_overrides(args: Any) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
     if getattr(args, "llm", None):
         overrides["answer"] = {"backend": args.llm}
-    llm = {k: v for k, v in (("url", args.llm_url), ("model", args.llm_model),
-                             ("path", args.llm_path)) if v}
+    llm = {
+        k: v
+        for k, v in (("url", args.llm_url), ("model", args.llm_model), ("path", args.llm_path))
+        if v
+    }
     if llm:
         overrides["llm"] = llm
     return overrides

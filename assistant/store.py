@@ -68,8 +68,27 @@ def get_sentence_collection(client: Any, chunks_name: str) -> Any | None:
     """The sentence vectors of a generation, or None for an index built without them."""
     try:
         return client.get_collection(sentences_name(chunks_name), embedding_function=None)
-    except Exception:
+    except Exception as e:
+        logger.warning(
+            "no sentence vectors for %s (%s): sentence re-ranking is off and answers embed "
+            "their sentences at query time; run `python -m ingest --rebuild` to restore them",
+            chunks_name,
+            e,
+        )
         return None
+
+
+def is_missing_collection(error: BaseException) -> bool:
+    """True when a Chroma call failed because its collection was deleted meanwhile (an
+    ingest dropped the generation a reader still held)."""
+    try:
+        from chromadb.errors import NotFoundError
+    except ImportError:  # pragma: no cover - a core dependency
+        return False
+    if isinstance(error, NotFoundError):
+        return True
+    text = str(error).lower()
+    return "does not exist" in text and "collection" in text
 
 
 def drop_generation(client: Any, chunks_name: str) -> None:
@@ -88,8 +107,33 @@ def switch_active(client: Any, prefix: str, name: str) -> None:
     )
 
 
+def reclaim_disk(path: Any) -> None:
+    """Compact an embedded store at ``path`` after a generation was dropped (see
+    assistant/vacuum.py). It runs in a child process: Chroma links its own SQLite, and two
+    SQLite libraries opening one file in one process break each other's locks (corrupting
+    the file), whereas across processes SQLite's locking is safe."""
+    import subprocess
+    import sys
+
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "assistant.vacuum", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        logger.warning("could not compact %s (%s): it will be tried at the next ingest", path, e)
+        return
+    if proc.returncode != 0:
+        logger.warning("could not compact %s: %s", path, proc.stderr.strip()[-500:])
+    elif proc.stdout.strip():
+        logger.info("%s", proc.stdout.strip())
+
+
 def drop_stale_collections(client: Any, prefix: str) -> list[str]:
-    """Delete this project's collections other than the live one (left by interrupted runs)."""
+    """Delete this project's collections other than the live one (left by interrupted runs,
+    or the previous generation kept for readers during the last switch-over)."""
     active = active_collection_name(client, prefix)
     keep = {active, sentences_name(active)} if active else set()
     dropped = []

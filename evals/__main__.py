@@ -31,16 +31,29 @@ DEFAULT_CONFIGS = "baseline,dense,bm25,hybrid-rrf,hybrid,shipped"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evals", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", default=DEFAULT_CONFIGS,
-                        help=f"comma-separated, from {sorted(CONFIGS)} (default: all)")
+    parser = argparse.ArgumentParser(
+        prog="python -m evals",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--config",
+        default=DEFAULT_CONFIGS,
+        help=f"comma-separated, from {sorted(CONFIGS)} (default: all)",
+    )
     parser.add_argument("--only", help="comma-separated question ids")
     parser.add_argument("--k", type=int, default=10, help="largest k for Recall@k (default 10)")
-    parser.add_argument("--answers", type=Path,
-                        help="score this file of `python -m assistant ask --jsonl` output instead")
-    parser.add_argument("--index", choices=["fresh", "existing"], default="fresh",
-                        help="ingest into a temporary index (default) or use the app's index")
+    parser.add_argument(
+        "--answers",
+        type=Path,
+        help="score this file of `python -m assistant ask --jsonl` output instead",
+    )
+    parser.add_argument(
+        "--index",
+        choices=["fresh", "existing"],
+        default="fresh",
+        help="ingest into a temporary index (default) or use the app's index",
+    )
     parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
     parser.add_argument("--settings", type=Path, help="YAML settings profile")
     parser.add_argument("--out", type=Path, default=Path("evals/results"))
@@ -74,8 +87,16 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         metrics = {args.answers.stem: summarize(rows, ks)}
         notes["index"] = f"answers from {args.answers}"
-        report = write_report(out, metrics, rows, breakdown(rows, "persona"),
-                              breakdown(rows, "kind"), args.answers.stem, ks, notes)
+        report = write_report(
+            out,
+            metrics,
+            rows,
+            breakdown(rows, "persona"),
+            breakdown(rows, "kind"),
+            args.answers.stem,
+            ks,
+            notes,
+        )
         print(table(metrics))
         print(f"\nreport: {report}")
         return 0
@@ -84,8 +105,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.index == "fresh":
             from ingest.pipeline import run_ingest
 
-            settings = settings.model_copy(update={"store": settings.store.model_copy(
-                update={"path": Path(tmp) / "chroma", "url": None})})
+            settings = settings.model_copy(
+                update={
+                    "store": settings.store.model_copy(
+                        update={"path": Path(tmp) / "chroma", "url": None}
+                    )
+                }
+            )
             started = time.perf_counter()
             ingest = run_ingest(settings, progress=not args.quiet)
             notes["ingest_seconds"] = round(time.perf_counter() - started, 1)
@@ -106,8 +132,16 @@ def main(argv: list[str] | None = None) -> int:
                 notes[f"{config.name}_ingest_seconds"] = round(config.ingest_seconds, 1)
     focus = "shipped" if "shipped" in metrics else next(iter(metrics))
     focus_rows = [r for r in rows if r["config"] == focus]
-    report = write_report(out, metrics, rows, breakdown(focus_rows, "persona"),
-                          breakdown(focus_rows, "kind"), focus, ks, notes)
+    report = write_report(
+        out,
+        metrics,
+        rows,
+        breakdown(focus_rows, "persona"),
+        breakdown(focus_rows, "kind"),
+        focus,
+        ks,
+        notes,
+    )
     print(table(metrics))
     print(f"\nreport: {report}")
     failures = [] if args.no_check or args.only else check_thresholds(metrics)

@@ -9,8 +9,16 @@ import yaml
 
 PERSONAS = {"practitioner", "alnco", "trainer"}
 KINDS = {
-    "fact", "explain", "list", "compare", "paraphrase", "trainer", "duty",
-    "unanswerable", "out-of-domain", "injection",
+    "fact",
+    "explain",
+    "list",
+    "compare",
+    "paraphrase",
+    "trainer",
+    "duty",
+    "unanswerable",
+    "out-of-domain",
+    "injection",
 }
 DEFAULT_GOLD = Path(__file__).with_name("questions.yaml")
 
@@ -57,8 +65,9 @@ def load_gold(path: Path = DEFAULT_GOLD) -> list[GoldQuestion]:
                 persona=str(row.get("persona", "")),
                 kind=str(row.get("kind", "")),
                 answerable=bool(row.get("answerable", True)),
-                evidence=tuple(Evidence(str(e["doc"]), str(e["quote"]))
-                               for e in row.get("evidence") or []),
+                evidence=tuple(
+                    Evidence(str(e["doc"]), str(e["quote"])) for e in row.get("evidence") or []
+                ),
                 key_facts=tuple(str(k) for k in row.get("key_facts") or []),
             )
         )
@@ -96,8 +105,10 @@ def validate(gold: list[GoldQuestion], corpus_dir: Path) -> list[str]:
             if normalize(e.quote) not in texts[e.doc]:
                 problems.append(f"{q.id}: quote not found in {e.doc}: {e.quote[:60]!r}")
         for fact in q.key_facts:
-            if q.answerable and q.evidence and not any(
-                normalize(fact) in texts.get(e.doc, "") for e in q.evidence
+            if (
+                q.answerable
+                and q.evidence
+                and not any(normalize(fact) in texts.get(e.doc, "") for e in q.evidence)
             ):
                 problems.append(f"{q.id}: key fact {fact!r} not in its evidence documents")
     return problems

@@ -8,9 +8,23 @@ from typing import Any
 
 import yaml
 
-HEADLINE = ["recall@1", "recall@5", "mrr@10", "ndcg@10", "cited", "citation_precision",
-            "citation_support", "answered_when_answerable", "refused_when_unanswerable",
-            "key_facts", "median_words", "p50_ms", "p95_ms", "generated_dropped", "llm_fallback"]
+HEADLINE = [
+    "recall@1",
+    "recall@5",
+    "mrr@10",
+    "ndcg@10",
+    "cited",
+    "citation_precision",
+    "citation_support",
+    "answered_when_answerable",
+    "refused_when_unanswerable",
+    "key_facts",
+    "median_words",
+    "p50_ms",
+    "p95_ms",
+    "generated_dropped",
+    "llm_fallback",
+]
 THRESHOLDS = Path(__file__).with_name("thresholds.yaml")
 
 
@@ -22,7 +36,9 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def table(metrics: dict[str, dict[str, Any]], columns: list[str] = HEADLINE, first: str = "config") -> str:
+def table(
+    metrics: dict[str, dict[str, Any]], columns: list[str] = HEADLINE, first: str = "config"
+) -> str:
     lines = [f"| {first} | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for name, m in metrics.items():
         lines.append(f"| {name} | " + " | ".join(_fmt(m.get(c)) for c in columns) + " |")
@@ -53,14 +69,26 @@ def weakest_kinds(rows: list[dict[str, Any]], by_kind: dict[str, dict[str, Any]]
             scored.append((success, kind))
     out = []
     for success, kind in sorted(scored)[:n]:
-        failures = [r for r in rows if r["kind"] == kind and (
-            (r["answerable"] and not r.get("cited_gold")) or (not r["answerable"] and not r["refused"]))]
+        failures = [
+            r
+            for r in rows
+            if r["kind"] == kind
+            and (
+                (r["answerable"] and not r.get("cited_gold"))
+                or (not r["answerable"] and not r["refused"])
+            )
+        ]
         out.append((kind, success, failures[0] if failures else None))
     return out
 
 
-def write_plots(out: Path, metrics: dict[str, dict[str, Any]], by_kind: dict[str, dict[str, Any]],
-                ks: tuple[int, ...], focus: str) -> list[str]:
+def write_plots(
+    out: Path,
+    metrics: dict[str, dict[str, Any]],
+    by_kind: dict[str, dict[str, Any]],
+    ks: tuple[int, ...],
+    focus: str,
+) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -85,13 +113,19 @@ def write_plots(out: Path, metrics: dict[str, dict[str, Any]], by_kind: dict[str
     written.append("recall_at_k.png")
 
     kinds = list(by_kind)
-    values = [by_kind[k]["cited"] if by_kind[k]["answerable"] else
-              by_kind[k]["refused_when_unanswerable"] for k in kinds]
+    values = [
+        by_kind[k]["cited"] if by_kind[k]["answerable"] else by_kind[k]["refused_when_unanswerable"]
+        for k in kinds
+    ]
     facts = [by_kind[k]["key_facts"] if by_kind[k]["answerable"] else None for k in kinds]
     fig, ax = plt.subplots(figsize=(8, 4))
     xs = range(len(kinds))
-    ax.bar([x - 0.2 for x in xs], [v or 0 for v in values], width=0.4,
-           label="cited gold (answerable) / refused (unanswerable)")
+    ax.bar(
+        [x - 0.2 for x in xs],
+        [v or 0 for v in values],
+        width=0.4,
+        label="cited gold (answerable) / refused (unanswerable)",
+    )
     ax.bar([x + 0.2 for x in xs], [f or 0 for f in facts], width=0.4, label="key facts")
     ax.set_xticks(list(xs))
     ax.set_xticklabels([f"{k}\n(n={by_kind[k]['questions']})" for k in kinds], fontsize=7)
@@ -105,30 +139,63 @@ def write_plots(out: Path, metrics: dict[str, dict[str, Any]], by_kind: dict[str
     return written
 
 
-def write_report(out: Path, metrics: dict, rows: list[dict], by_persona: dict, by_kind: dict,
-                 focus: str, ks: tuple[int, ...], notes: dict[str, Any]) -> Path:
+def write_report(
+    out: Path,
+    metrics: dict,
+    rows: list[dict],
+    by_persona: dict,
+    by_kind: dict,
+    focus: str,
+    ks: tuple[int, ...],
+    notes: dict[str, Any],
+) -> Path:
     out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps(
-        {"configs": metrics, "by_persona": {focus: by_persona}, "by_kind": {focus: by_kind},
-         "notes": notes}, indent=2))
+    (out / "metrics.json").write_text(
+        json.dumps(
+            {
+                "configs": metrics,
+                "by_persona": {focus: by_persona},
+                "by_kind": {focus: by_kind},
+                "notes": notes,
+            },
+            indent=2,
+        )
+    )
     with (out / "questions.jsonl").open("w", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     plots = write_plots(out, metrics, by_kind, ks, focus) if by_kind else []
     focus_rows = [r for r in rows if r["config"] == focus]
-    lines = [f"# Evaluation {out.name}", "",
-             f"{notes.get('questions')} gold questions; index: {notes.get('index')}; "
-             f"ingest {notes.get('ingest_seconds', '-')} s.", "",
-             "## All configurations", "", table(metrics), "",
-             "Recall@k, MRR and nDCG: a passage counts when it holds a gold quote. `cited`: "
-             "answerable questions whose cited passages hold the gold evidence. "
-             "`citation_precision`: cited passages that hold gold evidence. `citation_support`: "
-             "answer sentences whose cited passage holds at least 80% of their content words "
-             "(lexical; see evals/runner.py for its limits). Latency is warm, one run.", ""]
+    lines = [
+        f"# Evaluation {out.name}",
+        "",
+        f"{notes.get('questions')} gold questions; index: {notes.get('index')}; "
+        f"ingest {notes.get('ingest_seconds', '-')} s.",
+        "",
+        "## All configurations",
+        "",
+        table(metrics),
+        "",
+        "Recall@k, MRR and nDCG: a passage counts when it holds a gold quote. `cited`: "
+        "answerable questions whose cited passages hold the gold evidence. "
+        "`citation_precision`: cited passages that hold gold evidence. `citation_support`: "
+        "answer sentences whose cited passage holds at least 80% of their content words "
+        "(lexical; see evals/runner.py for its limits). Latency is warm, one run.",
+        "",
+    ]
     if by_persona:
-        lines += [f"## {focus} by persona", "", table(by_persona, first="persona"), "",
-                  f"## {focus} by question kind", "", table(by_kind, first="kind"), "",
-                  "## Weakest kinds", ""]
+        lines += [
+            f"## {focus} by persona",
+            "",
+            table(by_persona, first="persona"),
+            "",
+            f"## {focus} by question kind",
+            "",
+            table(by_kind, first="kind"),
+            "",
+            "## Weakest kinds",
+            "",
+        ]
         for kind, success, example in weakest_kinds(focus_rows, by_kind):
             lines.append(f"- **{kind}** ({success:.2f})")
             if example:

@@ -86,7 +86,9 @@ class QuickstartBaseline(Config):
         logging.getLogger("llama_index.core.readers.file.base").setLevel(logging.ERROR)
         started = time.perf_counter()
         documents = SimpleDirectoryReader(
-            str(base.corpus_dir), required_exts=[".md", ".txt"], recursive=True,
+            str(base.corpus_dir),
+            required_exts=[".md", ".txt"],
+            recursive=True,
             exclude=["SOURCES.md", "README.md"],
         ).load_data()
         self.index = VectorStoreIndex.from_documents(documents, embed_model=embed_model)
@@ -96,7 +98,7 @@ class QuickstartBaseline(Config):
         self.embed_model = embed_model
         self.settings = base
         self.vocab = Vocabulary([n.get_content() for n in self.nodes])
-        self.answerer = make_answerer(base.answer, embed_model, self.vocab)
+        self.answerer = make_answerer(base.answer, embed_model, self.vocab, base.llm)
         self._normalized = None
         return self
 
@@ -128,12 +130,19 @@ class QuickstartBaseline(Config):
         text = clean_question(question, self.settings.answer.max_question_chars)
         passages = self.retrieve(text, 2) if text else []
         retrieved = time.perf_counter()
-        body, sources, refused, reason, diag = self.answerer.answer(
-            text, passages, self.embed_model.get_query_embedding(text) if text else None
-        ) if passages else ("I couldn't find this in the guidance documents.", [], True, "", {})
+        body, sources, refused, reason, diag = (
+            self.answerer.answer(
+                text, passages, self.embed_model.get_query_embedding(text) if text else None
+            )
+            if passages
+            else ("I couldn't find this in the guidance documents.", [], True, "", {})
+        )
         done = time.perf_counter()
-        timings = {"retrieve": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000,
-                   "total": (done - started) * 1000}
+        timings = {
+            "retrieve": (retrieved - started) * 1000,
+            "answer": (done - retrieved) * 1000,
+            "total": (done - started) * 1000,
+        }
         return Answer(text, body, sources, refused, timings, reason=reason, diagnostics=diag)
 
 
@@ -142,13 +151,19 @@ def _fixed(mode: str, fusion: str = "relative_score", rerank: bool = False) -> d
 
 
 CONFIGS: dict[str, Config] = {
-    "baseline": QuickstartBaseline("baseline", "LlamaIndex quickstart: default chunks, dense, top-2"),
+    "baseline": QuickstartBaseline(
+        "baseline", "LlamaIndex quickstart: default chunks, dense, top-2"
+    ),
     "dense": Config("dense", "structure-aware chunks, MiniLM only", _fixed("dense")),
     "bm25": Config("bm25", "structure-aware chunks, BM25 only", _fixed("bm25")),
-    "hybrid-rrf": Config("hybrid-rrf", "BM25 + MiniLM, reciprocal rank fusion",
-                         _fixed("hybrid", "reciprocal_rerank")),
-    "hybrid": Config("hybrid", "BM25 + MiniLM, relative-score fusion (BM25 0.6)",
-                     _fixed("hybrid", "relative_score")),
+    "hybrid-rrf": Config(
+        "hybrid-rrf", "BM25 + MiniLM, reciprocal rank fusion", _fixed("hybrid", "reciprocal_rerank")
+    ),
+    "hybrid": Config(
+        "hybrid",
+        "BM25 + MiniLM, relative-score fusion (BM25 0.6)",
+        _fixed("hybrid", "relative_score"),
+    ),
     "shipped": Config("shipped", "the app's settings: hybrid + sentence re-rank", {}),
 }
 
@@ -208,9 +223,9 @@ def score_answer(q: GoldQuestion, answer: dict[str, Any]) -> dict[str, Any]:
         "sentences": marked,
         "supported_sentences": supported,
         "cited_passages": 0 if refused else len(cited),
-        "cited_passages_with_gold": 0 if refused else sum(
-            1 for c in cited if q.evidence_in(c.get("text", ""))
-        ),
+        "cited_passages_with_gold": 0
+        if refused
+        else sum(1 for c in cited if q.evidence_in(c.get("text", ""))),
     }
     if q.answerable:
         row["cited_gold"] = (not refused) and row["cited_passages_with_gold"] > 0
@@ -221,8 +236,9 @@ def score_answer(q: GoldQuestion, answer: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def run_config(config: Config, gold: list[GoldQuestion], k_max: int = 10,
-               progress: bool = True) -> list[dict[str, Any]]:
+def run_config(
+    config: Config, gold: list[GoldQuestion], k_max: int = 10, progress: bool = True
+) -> list[dict[str, Any]]:
     """Per-question rows for one configuration (warm: one question is asked first)."""
     rows = []
     config.ask("What does an additional learning needs co-ordinator do?")
@@ -232,31 +248,45 @@ def run_config(config: Config, gold: list[GoldQuestion], k_max: int = 10,
         retrieve_ms = (time.perf_counter() - t0) * 1000
         answer = config.ask(q.question)
         payload = answer.to_json(q.id)
-        rows.append({
-            "id": q.id,
-            "config": config.name,
-            "persona": q.persona,
-            "kind": q.kind,
-            "answerable": q.answerable,
-            "question": q.question,
-            "answer": answer.text,
-            "reason": answer.reason,
-            "diagnostics": {k: v for k, v in answer.diagnostics.items() if k != "generated"},
-            "generated": answer.diagnostics.get("generated"),
-            "checker": answer.checker,
-            "citations": [
-                {"n": c["n"], "doc_id": c["doc_id"], "section": c["section"],
-                 "has_gold": q.evidence_in(c["text"])}
-                for c in payload["citations"]
-            ],
-            "first_hit_rank": _rank_of_first_hit(q, passages) if q.answerable else None,
-            "ndcg@10": ndcg(q, passages, config.relevant_count(q), 10) if q.answerable else None,
-            "retrieved": [{"chunk_id": p.chunk_id, "section": p.metadata.get("section", ""),
-                           "has_gold": q.evidence_in(p.text)} for p in passages],
-            "retrieve_ms": retrieve_ms,
-            "total_ms": answer.timings_ms.get("total", 0.0),
-            **score_answer(q, payload),
-        })
+        rows.append(
+            {
+                "id": q.id,
+                "config": config.name,
+                "persona": q.persona,
+                "kind": q.kind,
+                "answerable": q.answerable,
+                "question": q.question,
+                "answer": answer.text,
+                "reason": answer.reason,
+                "diagnostics": {k: v for k, v in answer.diagnostics.items() if k != "generated"},
+                "generated": answer.diagnostics.get("generated"),
+                "checker": answer.checker,
+                "citations": [
+                    {
+                        "n": c["n"],
+                        "doc_id": c["doc_id"],
+                        "section": c["section"],
+                        "has_gold": q.evidence_in(c["text"]),
+                    }
+                    for c in payload["citations"]
+                ],
+                "first_hit_rank": _rank_of_first_hit(q, passages) if q.answerable else None,
+                "ndcg@10": ndcg(q, passages, config.relevant_count(q), 10)
+                if q.answerable
+                else None,
+                "retrieved": [
+                    {
+                        "chunk_id": p.chunk_id,
+                        "section": p.metadata.get("section", ""),
+                        "has_gold": q.evidence_in(p.text),
+                    }
+                    for p in passages
+                ],
+                "retrieve_ms": retrieve_ms,
+                "total_ms": answer.timings_ms.get("total", 0.0),
+                **score_answer(q, payload),
+            }
+        )
     return rows
 
 
@@ -273,14 +303,23 @@ def score_answers_file(path: Path, gold: list[GoldQuestion]) -> list[dict[str, A
         q = by_id.get(str(obj.get("id")))
         if q is None:
             raise ValueError(f"{path}:{number}: id {obj.get('id')!r} is not in the gold set")
-        rows.append({
-            "id": q.id, "config": path.stem, "persona": q.persona, "kind": q.kind,
-            "answerable": q.answerable, "question": q.question, "answer": obj.get("answer", ""),
-            "citations": obj.get("citations", []), "first_hit_rank": None, "ndcg@10": None,
-            "retrieve_ms": (obj.get("timings_ms") or {}).get("retrieve", 0.0),
-            "total_ms": (obj.get("timings_ms") or {}).get("total", 0.0),
-            **score_answer(q, obj),
-        })
+        rows.append(
+            {
+                "id": q.id,
+                "config": path.stem,
+                "persona": q.persona,
+                "kind": q.kind,
+                "answerable": q.answerable,
+                "question": q.question,
+                "answer": obj.get("answer", ""),
+                "citations": obj.get("citations", []),
+                "first_hit_rank": None,
+                "ndcg@10": None,
+                "retrieve_ms": (obj.get("timings_ms") or {}).get("retrieve", 0.0),
+                "total_ms": (obj.get("timings_ms") or {}).get("total", 0.0),
+                **score_answer(q, obj),
+            }
+        )
     return rows
 
 
@@ -306,21 +345,43 @@ def summarize(rows: list[dict[str, Any]], ks: tuple[int, ...] = KS) -> dict[str,
     has_retrieval = any(r.get("first_hit_rank") is not None or r.get("retrieved") for r in rows)
     out: dict[str, Any] = {"questions": len(rows), "answerable": len(answerable)}
     for k in ks:
-        out[f"recall@{k}"] = _mean(
-            [1.0 if r["first_hit_rank"] and r["first_hit_rank"] <= k else 0.0 for r in answerable]
-        ) if has_retrieval else None
-    out["mrr@10"] = _mean([1.0 / r["first_hit_rank"] if r["first_hit_rank"] and
-                           r["first_hit_rank"] <= 10 else 0.0 for r in answerable]) \
-        if has_retrieval else None
+        out[f"recall@{k}"] = (
+            _mean(
+                [
+                    1.0 if r["first_hit_rank"] and r["first_hit_rank"] <= k else 0.0
+                    for r in answerable
+                ]
+            )
+            if has_retrieval
+            else None
+        )
+    out["mrr@10"] = (
+        _mean(
+            [
+                1.0 / r["first_hit_rank"]
+                if r["first_hit_rank"] and r["first_hit_rank"] <= 10
+                else 0.0
+                for r in answerable
+            ]
+        )
+        if has_retrieval
+        else None
+    )
     out["ndcg@10"] = _mean([r.get("ndcg@10") for r in answerable]) if has_retrieval else None
     out["cited"] = _mean([1.0 if r.get("cited_gold") else 0.0 for r in answerable])
     cited = sum(r["cited_passages"] for r in rows)
     out["citation_precision"] = (
-        sum(r["cited_passages_with_gold"] for r in answerable) /
-        max(1, sum(r["cited_passages"] for r in answerable))
-    ) if cited else None
+        (
+            sum(r["cited_passages_with_gold"] for r in answerable)
+            / max(1, sum(r["cited_passages"] for r in answerable))
+        )
+        if cited
+        else None
+    )
     marked = sum(r["sentences"] for r in rows)
-    out["citation_support"] = (sum(r["supported_sentences"] for r in rows) / marked) if marked else None
+    out["citation_support"] = (
+        (sum(r["supported_sentences"] for r in rows) / marked) if marked else None
+    )
     out["answered_when_answerable"] = _mean([0.0 if r["refused"] else 1.0 for r in answerable])
     out["refused_when_unanswerable"] = _mean([1.0 if r["refused"] else 0.0 for r in unanswerable])
     out["key_facts"] = _mean([r.get("key_fact_coverage") for r in answerable])
@@ -333,8 +394,11 @@ def summarize(rows: list[dict[str, Any]], ks: tuple[int, ...] = KS) -> dict[str,
     if checked:
         generated = sum(c.get("generated_sentences", 0) for c in checked)
         out["llm_answers"] = len(checked)
-        out["generated_dropped"] = (sum(c.get("unsupported_dropped", 0) for c in checked)
-                                    / generated) if generated else None
+        out["generated_dropped"] = (
+            (sum(c.get("unsupported_dropped", 0) for c in checked) / generated)
+            if generated
+            else None
+        )
         out["llm_fallback"] = sum(c.get("fallback", 0) for c in checked) / len(checked)
     retrievals = [r["retrieve_ms"] for r in rows]
     out["retrieve_p50_ms"] = percentile(retrievals, 0.5)

@@ -118,18 +118,44 @@ def _decode_text(data: bytes) -> str:
     return text
 
 
+MAX_METADATA_BYTES = 64_000
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors and aliases: metadata never needs them, and a few
+    nested aliases (a 'billion laughs') expand to gigabytes."""
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.constructor.ConstructorError(
+                None, None, "aliases (*name) are not allowed in metadata", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def load_metadata_yaml(text: str, where: str) -> dict[str, Any]:
+    """A small YAML mapping of metadata; DocumentError for anything else."""
+    if len(text.encode("utf-8")) > MAX_METADATA_BYTES:
+        raise DocumentError(
+            f"{where} is over {MAX_METADATA_BYTES // 1000} kB: metadata is a few key: value lines"
+        )
+    try:
+        meta = yaml.load(text, Loader=_NoAliasLoader) or {}
+    except yaml.YAMLError as e:
+        raise DocumentError(f"{where} is not valid YAML ({e})") from None
+    if not isinstance(meta, dict):
+        raise DocumentError(f"{where} must be a YAML mapping (key: value lines)")
+    return meta
+
+
 def _split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     if not text.startswith("---"):
         return {}, text
     match = re.match(r"^---\s*\n(.*?)\n---\s*\n", text, re.S)
     if not match:
         return {}, text
-    try:
-        meta = yaml.safe_load(match.group(1)) or {}
-    except yaml.YAMLError as e:
-        raise DocumentError(f"front-matter is not valid YAML ({e}): fix the block between ---") from None
-    if not isinstance(meta, dict):
-        raise DocumentError("front-matter must be a YAML mapping (key: value lines)")
+    meta = load_metadata_yaml(match.group(1), "front-matter (the block between ---)")
     return meta, text[match.end() :]
 
 
@@ -137,6 +163,18 @@ def _split_front_matter(text: str) -> tuple[dict[str, Any], str]:
 
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)|<(https?://[^>]+)>")
+_MD_REF_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*\S+.*$")
+
+
+def plain_links(text: str) -> str:
+    """Markdown links and images as their text only: a stored passage never carries a URL
+    that a reader's browser would fetch when the answer is rendered."""
+    text = _MD_IMAGE.sub(lambda m: f"(image: {m.group(1)})" if m.group(1) else "", text)
+    return _MD_LINK.sub(lambda m: m.group(1) or m.group(2), text)
+
+
 _MD_ITEM = re.compile(r"^(\s*)(?:[-*+]|\d{1,3}[.)])\s+(.*)$")
 
 
@@ -151,6 +189,9 @@ def markdown_blocks(text: str, page: int | None = None) -> list[Block]:
             para.clear()
 
     for line in text.splitlines():
+        if _MD_REF_DEF.match(line):
+            continue
+        line = plain_links(line)
         if not line.strip():
             flush()
             continue
@@ -171,7 +212,9 @@ def markdown_blocks(text: str, page: int | None = None) -> list[Block]:
 # --------------------------------------------------------------------------- plain text
 
 _BULLET = re.compile(r"^\s*(?:[•·▪●◦\-*]|o(?=\s)|\d{1,2}[.)]|\([a-z0-9]{1,4}\))\s+(.*)$")
-_TOP_HEADING = re.compile(r"^(case study\s+\d+|theme\s+\d+|appendix\s+\w+|chapter\s+\w+|part\s+\w+)\b", re.I)
+_TOP_HEADING = re.compile(
+    r"^(case study\s+\d+|theme\s+\d+|appendix\s+\w+|chapter\s+\w+|part\s+\w+)\b", re.I
+)
 _TERMINAL = re.compile(r"([.!?;:…][’'\")\]]*|\((interview|survey|source)[^)]*\))$", re.I)
 
 
@@ -194,8 +237,11 @@ def _looks_like_heading(line: str) -> int:
         return 2
     if line.endswith(":") and len(words) <= 4 and line[0].isupper():
         return 2
-    if len(words) <= 9 and not _TERMINAL.search(line) and not line.endswith(",") and (
-        line[0].isupper() or line[0].isdigit()
+    if (
+        len(words) <= 9
+        and not _TERMINAL.search(line)
+        and not line.endswith(",")
+        and (line[0].isupper() or line[0].isdigit())
     ):
         return 2
     return 0
@@ -242,7 +288,9 @@ def text_blocks(text: str, page: int | None = None) -> list[Block]:
                 end()
             elif in_top_heading and not stripped[0].islower():
                 end()  # a 'Case Study N: ...' heading ends where a capitalised line starts
-            elif current and level == 2 and len(line) < width * 0.7 and _TERMINAL.search(current[-1]):
+            elif (
+                current and level == 2 and len(line) < width * 0.7 and _TERMINAL.search(current[-1])
+            ):
                 end()  # a short heading-like line after a finished sentence
             starts = not current
             current.append(stripped)
@@ -255,7 +303,7 @@ def text_blocks(text: str, page: int | None = None) -> list[Block]:
 
     blocks: list[Block] = []
     for line in logical:
-        line = re.sub(r"\s{2,}", " ", line).strip()
+        line = plain_links(re.sub(r"\s{2,}", " ", line).strip())
         if m := _BULLET.match(line):
             blocks.append(Block("item", m.group(1).strip(), page=page))
         elif level := _looks_like_heading(line):
@@ -285,7 +333,9 @@ def pdf_blocks(path: Path) -> list[Block]:
     except DocumentError:
         raise
     except (PdfReadError, ValueError, OSError, KeyError, TypeError) as e:
-        raise DocumentError(f"corrupt or unreadable PDF ({e}): re-export it and try again") from None
+        raise DocumentError(
+            f"corrupt or unreadable PDF ({e}): re-export it and try again"
+        ) from None
     except Exception as e:  # pypdf raises many kinds on damaged files
         raise DocumentError(f"unreadable PDF ({type(e).__name__}: {e})") from None
     if not pages:
@@ -339,21 +389,36 @@ def docx_blocks(path: Path) -> list[Block]:
 def html_blocks(text: str) -> tuple[list[Block], str | None]:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(text, "html.parser")
+    # lxml closes an unclosed <p> where the next block starts, as browsers do; Python's
+    # html.parser nests it instead, so every later paragraph was read again inside it.
+    soup = BeautifulSoup(text, "lxml")
     title = soup.title.get_text(" ", strip=True) if soup.title else None
-    for tag in soup(["script", "style", "nav", "header", "footer", "aside", "noscript", "form",
-                     "iframe", "svg", "button"]):
+    for tag in soup(
+        [
+            "script",
+            "style",
+            "nav",
+            "header",
+            "footer",
+            "aside",
+            "noscript",
+            "form",
+            "iframe",
+            "svg",
+            "button",
+        ]
+    ):
         tag.decompose()
     for tag in soup.select('[role="navigation"], [aria-hidden="true"], .breadcrumb, .menu'):
         tag.decompose()
     root = soup.find("main") or soup.find("article") or soup.body or soup
     blocks: list[Block] = []
-    for el in root.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "dt", "dd",
-                             "blockquote", "pre"]):
+    wanted = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "dt", "dd", "blockquote", "pre"]
+    for el in root.find_all(wanted):
         if el.name in ("p", "td", "dd") and el.find_parent("li"):
             continue
-        if el.name == "li" and el.find(["p"]):
-            pass
+        if el.find_parent(["p", "blockquote", "pre"]) is not None:
+            continue  # its text is already in the enclosing block
         text_ = el.get_text(" ", strip=True)
         if not text_:
             continue
@@ -368,8 +433,15 @@ def html_blocks(text: str) -> tuple[list[Block], str | None]:
 
 # --------------------------------------------------------------------------- entry point
 
-_FORMATS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".pdf": "pdf",
-            ".docx": "docx", ".html": "html", ".htm": "html"}
+_FORMATS = {
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".html": "html",
+    ".htm": "html",
+}
 
 
 def load_document(
@@ -385,7 +457,13 @@ def load_document(
         raise DocumentError(f"cannot read file ({e.strerror})") from None
     _check_size(path, data, max_file_mb)
     sidecar = sidecar_path(path)
-    side_bytes = sidecar.read_bytes() if sidecar.is_file() else b""
+    side_bytes = b""
+    if sidecar.is_file():
+        if sidecar.stat().st_size > MAX_METADATA_BYTES:
+            raise DocumentError(
+                f"metadata file {sidecar.name} is over {MAX_METADATA_BYTES // 1000} kB"
+            )
+        side_bytes = sidecar.read_bytes()
     digest = content_hash(data, side_bytes, salt)
 
     meta: dict[str, Any] = {}
@@ -410,11 +488,10 @@ def load_document(
 
     if side_bytes:
         try:
-            side = yaml.safe_load(side_bytes.decode("utf-8")) or {}
-        except (yaml.YAMLError, UnicodeDecodeError) as e:
-            raise DocumentError(f"metadata file {sidecar.name} is not valid YAML ({e})") from None
-        if not isinstance(side, dict):
-            raise DocumentError(f"metadata file {sidecar.name} must be a YAML mapping")
+            side_text = side_bytes.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DocumentError(f"metadata file {sidecar.name} is not UTF-8 text") from None
+        side = load_metadata_yaml(side_text, f"metadata file {sidecar.name}")
         meta = {**meta, **side}
     if not any(b.kind != "heading" for b in blocks):
         raise DocumentError("no text found (only headings or nothing at all)")
@@ -422,8 +499,11 @@ def load_document(
     first_heading = next((b.text for b in blocks if b.kind == "heading"), None)
     title = meta.get("title") or html_title or first_heading or path.stem.replace("-", " ")
     metadata = {**METADATA_DEFAULTS, **{k: v for k, v in meta.items() if v is not None}}
-    metadata = {k: (str(v) if not isinstance(v, str) else v) for k, v in metadata.items()
-                if isinstance(v, str | int | float | bool) or v is None or k in METADATA_DEFAULTS}
+    metadata = {
+        k: (str(v) if not isinstance(v, str) else v)
+        for k, v in metadata.items()
+        if isinstance(v, str | int | float | bool) or v is None or k in METADATA_DEFAULTS
+    }
     metadata["title"] = str(title).strip()
     metadata["doc_type"] = str(metadata.get("doc_type", "unspecified")).strip().lower()
     if metadata["doc_type"] not in DOC_TYPES:

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from assistant import store
 from assistant.answer import split_sentences
 from assistant.backends import make_chroma_client, make_embed_model
-from assistant.errors import DocumentError
+from assistant.errors import DocumentError, IndexMissingError
 from assistant.settings import Settings
 from ingest.chunking import CHUNKER_VERSION, chunk_document
 from ingest.loaders import LoadedDocument, doc_id_for, file_hash, load_document
@@ -59,7 +59,9 @@ class IngestReport:
             f"{self.chunks} chunks in the index ({self.embedded} embedded now) in {self.seconds:.1f}s"
         ]
         for name, reason in self.failed:
-            kept = " (its previous version stays in the index)" if name in self.kept_previous else ""
+            kept = (
+                " (its previous version stays in the index)" if name in self.kept_previous else ""
+            )
             lines.append(f"  FAILED {name}: {reason}{kept}")
         return "\n".join(lines)
 
@@ -118,21 +120,30 @@ def _sentence_records(nodes: list[TextNode]) -> list[tuple[str, str, dict]]:
     records = []
     for node in nodes:
         for position, (text, _is_item) in enumerate(split_sentences(node.text)):
-            meta = {"chunk_id": node.node_id, "doc_id": node.metadata["doc_id"],
-                    "position": position}
+            meta = {
+                "chunk_id": node.node_id,
+                "doc_id": node.metadata["doc_id"],
+                "position": position,
+            }
             records.append((f"{node.node_id}#{position:03d}", text, meta))
     return records
 
 
 def _embed_and_add(
-    nodes: list[TextNode], embed_model: BaseEmbedding, chunks: Any, sentences: Any,
+    nodes: list[TextNode],
+    embed_model: BaseEmbedding,
+    chunks: Any,
+    sentences: Any,
     progress: bool,
 ) -> None:
     """Embed chunks (with their context header) and their sentences, and store both."""
     vector_store = ChromaVectorStore(chroma_collection=chunks)
     records = _sentence_records(nodes)
     bar = tqdm(
-        total=len(nodes) + len(records), desc="embedding", unit="text", disable=not progress,
+        total=len(nodes) + len(records),
+        desc="embedding",
+        unit="text",
+        disable=not progress,
         file=sys.stderr,
     )
     for start in range(0, len(nodes), _EMBED_BATCH):
@@ -177,8 +188,8 @@ def run_ingest(
         logger.info("dropped %s, left by an interrupted ingest", name)
     try:
         old = store.get_active_collection(client, prefix)
-    except Exception:
-        old = None
+    except IndexMissingError:
+        old = None  # the first ingest into this store
     old_hashes = _old_hashes(old)
 
     salt = index_recipe(settings)
@@ -186,11 +197,33 @@ def run_ingest(
     loaded: list[LoadedDocument] = []
     keep_ids: list[str] = []
     seen: set[str] = set()
-    for path in tqdm(files, desc="reading documents", unit="file", disable=not progress,
-                     file=sys.stderr):
+    root = corpus_dir.resolve()
+    owners: dict[str, str] = {}
+    for path in tqdm(
+        files, desc="reading documents", unit="file", disable=not progress, file=sys.stderr
+    ):
         doc_id = doc_id_for(path, corpus_dir)
-        seen.add(doc_id)
         name = path.relative_to(corpus_dir).as_posix()
+        if not path.resolve().is_relative_to(root):
+            report.failed.append(
+                (
+                    name,
+                    "a link to a file outside the corpus folder: copy the "
+                    "file into the folder instead (links out are not followed)",
+                )
+            )
+            continue
+        if doc_id in owners:
+            report.failed.append(
+                (
+                    name,
+                    f"its id {doc_id!r} is already taken by {owners[doc_id]} "
+                    "(names differ only in case or punctuation): rename one",
+                )
+            )
+            continue
+        owners[doc_id] = name
+        seen.add(doc_id)
         if not rebuild and doc_id in old_hashes and file_hash(path, salt) == old_hashes[doc_id]:
             report.unchanged.append(doc_id)
             keep_ids.append(doc_id)
@@ -241,8 +274,7 @@ def run_ingest(
             if old_sentences is not None:
                 _copy_documents(old_sentences, new_sentences, keep_ids)
             else:  # an index from before sentence vectors: embed the kept chunks' sentences
-                _add_sentences(_sentence_records(store.load_nodes(new)), embed_model,
-                               new_sentences)
+                _add_sentences(_sentence_records(store.load_nodes(new)), embed_model, new_sentences)
         _embed_and_add(nodes, embed_model, new, new_sentences, progress)
         store.switch_active(client, prefix, new.name)
     except BaseException:
@@ -250,7 +282,13 @@ def run_ingest(
         store.drop_generation(client, new.name)
         raise
     if old is not None:
+        # Readers holding the old generation switch within seconds (the app re-checks the
+        # manifest every few seconds, and retries once on a vanished collection): give them
+        # that long before its files go.
+        time.sleep(settings.store.switch_grace_seconds)
         store.drop_generation(client, old.name)
+    if not settings.store.url:
+        store.reclaim_disk(settings.store.path)
     report.collection = new.name
     report.chunks = copied + len(nodes)
     report.embedded = len(nodes)

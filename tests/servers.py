@@ -38,3 +38,26 @@ def serving(command: list[str], port: int, what: str, timeout: float = 90.0):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def profile_for(settings, path) -> str:
+    """Write ``settings`` as a YAML profile a child process can load with --settings."""
+    import json
+
+    import yaml
+
+    data = json.loads(settings.model_dump_json())
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return str(path)
+
+
+def run_isolated(args: list[str], timeout: float = 300.0) -> subprocess.CompletedProcess:
+    """Run a command in its own process, so a native crash (a segfault in llama.cpp, say)
+    fails the calling test with its signal instead of killing the whole test run."""
+    import signal
+
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode < 0:
+        name = signal.Signals(-proc.returncode).name
+        pytest.fail(f"{' '.join(args[:4])}... crashed with {name}\n{proc.stderr[-3000:]}")
+    return proc

@@ -23,14 +23,22 @@ def _cited_text(answer) -> str:
 @pytest.mark.parametrize(
     "question, fact",
     [
-        ("How many hours of attendance does STEP training require?",
-         "STEP training requires attendance for 6 hours"),
-        ("Who must designate an additional learning needs co-ordinator in Wales?",
-         "The governing body must designate a person"),
-        ("What qualification must a new SENCO hold?",
-         "National Award for Special Educational Needs Co-ordination"),
-        ("What must practitioners complete after the Step-back course?",
-         "Learner’s Voice Case study"),
+        (
+            "How many hours of attendance does STEP training require?",
+            "STEP training requires attendance for 6 hours",
+        ),
+        (
+            "Who must designate an additional learning needs co-ordinator in Wales?",
+            "The governing body must designate a person",
+        ),
+        (
+            "What qualification must a new SENCO hold?",
+            "National Award for Special Educational Needs Co-ordination",
+        ),
+        (
+            "What must practitioners complete after the Step-back course?",
+            "Learner’s Voice Case study",
+        ),
         ("When do I step back?", "how and when to step-in and how and when to step-back"),
     ],
 )
@@ -98,10 +106,20 @@ def test_prompt_injection_is_refused(real_assistant):
 
 
 def _cli(args, settings, stdin=None):
-    env = {**os.environ, "ASSISTANT_EMBEDDING__BACKEND": "sentence-transformers",
-           "ASSISTANT_STORE__PATH": str(settings.store.path)}
-    return subprocess.run([sys.executable, "-m", "assistant", "ask", *args], input=stdin,
-                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    env = {
+        **os.environ,
+        "ASSISTANT_EMBEDDING__BACKEND": "sentence-transformers",
+        "ASSISTANT_STORE__PATH": str(settings.store.path),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", "ask", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
 
 
 def test_the_cli_json_follows_the_contract(real_settings):
@@ -112,15 +130,26 @@ def test_the_cli_json_follows_the_contract(real_settings):
     assert isinstance(obj["refused"], bool)
     assert set(obj["timings_ms"]) == {"retrieve", "answer", "total"}
     for c in obj["citations"]:
-        assert set(c) == {"n", "doc_id", "title", "section", "page", "jurisdiction", "doc_type",
-                          "text", "score"}
+        assert set(c) == {
+            "n",
+            "doc_id",
+            "title",
+            "section",
+            "page",
+            "jurisdiction",
+            "doc_type",
+            "text",
+            "score",
+        }
         assert f"[{c['n']}]" in obj["answer"]
     assert [c["n"] for c in obj["citations"]] == list(range(1, len(obj["citations"]) + 1))
 
 
 def test_the_cli_jsonl_answers_each_line_and_reports_bad_lines(real_settings):
-    stdin = ('{"id": "a", "question": "What is STEP?"}\nnot json\n'
-             '{"id": 7, "question": "What is the capital city of Australia?"}\n')
+    stdin = (
+        '{"id": "a", "question": "What is STEP?"}\nnot json\n'
+        '{"id": 7, "question": "What is the capital city of Australia?"}\n'
+    )
     result = _cli(["--jsonl"], real_settings, stdin=stdin)
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
@@ -131,8 +160,14 @@ def test_the_cli_jsonl_answers_each_line_and_reports_bad_lines(real_settings):
 
 def test_the_cli_says_what_to_do_when_there_is_no_index(tmp_path):
     env = {**os.environ, "ASSISTANT_STORE__PATH": str(tmp_path / "empty")}
-    result = subprocess.run([sys.executable, "-m", "assistant", "ask", "What is STEP?"],
-                            capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant", "ask", "What is STEP?"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert result.returncode == 2
     assert "run `python -m ingest`" in result.stderr
     assert "Traceback" not in result.stderr

@@ -17,8 +17,10 @@ def test_an_answer_links_its_markers_and_shows_highlighted_sources(real_assistan
         real_assistant, "What must practitioners complete after the Step-back course?", []
     )
     assert cleared == ""
-    assert history[0] == {"role": "user",
-                          "content": "What must practitioners complete after the Step-back course?"}
+    assert history[0] == {
+        "role": "user",
+        "content": "What must practitioners complete after the Step-back course?",
+    }
     reply = history[1]["content"]
     assert "[[1]](#src-1)" in reply
     assert 'id="src-1"' in panel and "<mark>" in panel
@@ -53,8 +55,9 @@ def test_the_app_serves_and_answers_on_loopback_only(real_assistant, real_settin
 
     demo = app.build_app(real_assistant, real_settings)
     port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
-                share=False, quiet=True)
+    demo.launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, share=False, quiet=True
+    )
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         results = []
@@ -62,8 +65,13 @@ def test_the_app_serves_and_answers_on_loopback_only(real_assistant, real_settin
         def ask(q):
             results.append(client.predict(q, [], api_name="/ask"))
 
-        threads = [threading.Thread(target=ask, args=(q,)) for q in
-                   ("What is STEP?", "Who must designate an additional learning needs co-ordinator?")]
+        threads = [
+            threading.Thread(target=ask, args=(q,))
+            for q in (
+                "What is STEP?",
+                "Who must designate an additional learning needs co-ordinator?",
+            )
+        ]
         for t in threads:
             t.start()
         for t in threads:

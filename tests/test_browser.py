@@ -11,13 +11,20 @@ pytestmark = pytest.mark.slow
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
-@pytest.mark.skipif(CHROMIUM is None,
-                    reason="no Chromium: `apt-get install chromium` (.ci/run installs it)")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="no Chromium: `apt-get install chromium` (.ci/run installs it)"
+)
 def test_a_question_typed_in_the_browser_shows_a_cited_answer_and_its_source(
     real_assistant, real_settings, tmp_path
 ):
@@ -27,8 +34,9 @@ def test_a_question_typed_in_the_browser_shows_a_cited_answer_and_its_source(
 
     demo = app.build_app(real_assistant, real_settings)
     port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
-                quiet=True, css=app.CSS)
+    demo.launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, css=app.CSS
+    )
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

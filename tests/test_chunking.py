@@ -47,8 +47,12 @@ def test_case_study_sub_headings_form_the_section_path():
 
 
 def test_a_list_stays_with_the_sentence_that_introduces_it(tmp_path):
-    text = "# Doc\n\n## Aims\n\n" + ("Filler sentence here. " * 30) + "\n\nThe course aims to:\n\n" + \
-        "".join(f"- aim number {i} for the learner\n" for i in range(6))
+    text = (
+        "# Doc\n\n## Aims\n\n"
+        + ("Filler sentence here. " * 30)
+        + "\n\nThe course aims to:\n\n"
+        + "".join(f"- aim number {i} for the learner\n" for i in range(6))
+    )
     nodes = _chunks(tmp_path, "d.md", text, max_words=60)
     with_list = [n for n in nodes if "aim number 0" in n.text]
     assert "The course aims to:" in with_list[0].text
@@ -56,10 +60,14 @@ def test_a_list_stays_with_the_sentence_that_introduces_it(tmp_path):
 
 
 def test_a_long_list_repeats_its_introduction_in_each_piece(tmp_path):
-    items = "".join(f"- ({chr(97 + i)}) a duty on body number {i} to do a long list of things\n"
-                    for i in range(12))
-    text = "---\ndoc_type: legislation\n---\n# Act\n\n#### Duties\n\n##### 5\n\n" \
-           f"- (1) The following bodies must comply—\n{items}"
+    items = "".join(
+        f"- ({chr(97 + i)}) a duty on body number {i} to do a long list of things\n"
+        for i in range(12)
+    )
+    text = (
+        "---\ndoc_type: legislation\n---\n# Act\n\n#### Duties\n\n##### 5\n\n"
+        f"- (1) The following bodies must comply—\n{items}"
+    )
     nodes = _chunks(tmp_path, "act.md", text, max_words=60)
     assert len(nodes) > 1
     assert all("(1) The following bodies must comply—" in n.text for n in nodes)
@@ -75,6 +83,9 @@ def test_embedded_text_starts_with_title_and_section_but_stored_text_does_not(tm
 
 
 def test_no_chunk_is_longer_than_the_limit():
-    for name in ("eysend-effective-practice-research.txt", "children-and-families-act-2014-part3.md"):
+    for name in (
+        "eysend-effective-practice-research.txt",
+        "children-and-families-act-2014-part3.md",
+    ):
         for node in chunk_document(load_document(ROOT / name, ROOT), 170):
             assert len(node.text.split()) <= 170 + 45, node.metadata["section"]

@@ -21,9 +21,15 @@ def test_every_gold_quote_exists_in_its_document_and_ids_are_unique():
 
 def test_the_validator_catches_a_quote_that_is_not_in_the_document():
     bad = [
-        GoldQuestion("x1", "Q?", "practitioner", "fact", True,
-                     (Evidence("step-early-years-cambridgeshire.txt", "words that are not there"),),
-                     ("6 hours",)),
+        GoldQuestion(
+            "x1",
+            "Q?",
+            "practitioner",
+            "fact",
+            True,
+            (Evidence("step-early-years-cambridgeshire.txt", "words that are not there"),),
+            ("6 hours",),
+        ),
         GoldQuestion("x1", "Q?", "nobody", "fact", True, (), ()),
     ]
     problems = "\n".join(validate(bad, ROOT / "corpus"))
@@ -34,8 +40,15 @@ def test_the_validator_catches_a_quote_that_is_not_in_the_document():
 
 
 def test_quotes_match_ignoring_whitespace_and_case():
-    q = GoldQuestion("x", "Q?", "alnco", "fact", True,
-                     (Evidence("d", "The  governing body\nmust designate"),), ("x",))
+    q = GoldQuestion(
+        "x",
+        "Q?",
+        "alnco",
+        "fact",
+        True,
+        (Evidence("d", "The  governing body\nmust designate"),),
+        ("x",),
+    )
     assert q.evidence_in("the governing body must   designate a person")
 
 
@@ -71,11 +84,20 @@ def test_an_answers_file_from_another_system_can_be_scored(tmp_path):
 
     gold = [q for q in load_gold() if q.id in {"q001", "u004"}]
     lines = [
-        {"id": "q001", "answer": "STEP training requires attendance for 6 hours. [1]", "refused": False,
-         "citations": [{"n": 1, "text": "STEP training requires attendance for 6 hours and so"}],
-         "timings_ms": {"total": 12}},
-        {"id": "u004", "answer": "Canberra. [1]", "refused": False,
-         "citations": [{"n": 1, "text": "Something unrelated"}], "timings_ms": {"total": 9}},
+        {
+            "id": "q001",
+            "answer": "STEP training requires attendance for 6 hours. [1]",
+            "refused": False,
+            "citations": [{"n": 1, "text": "STEP training requires attendance for 6 hours and so"}],
+            "timings_ms": {"total": 12},
+        },
+        {
+            "id": "u004",
+            "answer": "Canberra. [1]",
+            "refused": False,
+            "citations": [{"n": 1, "text": "Something unrelated"}],
+            "timings_ms": {"total": 9},
+        },
     ]
     path = tmp_path / "other.jsonl"
     path.write_text("\n".join(json.dumps(x) for x in lines))

@@ -42,7 +42,9 @@ def test_unchanged_documents_are_not_re_embedded(fake_settings):
     assert report.chunks > 0
 
 
-def test_a_changed_document_replaces_its_chunks_and_only_it_is_embedded(fake_settings, small_corpus):
+def test_a_changed_document_replaces_its_chunks_and_only_it_is_embedded(
+    fake_settings, small_corpus
+):
     run_ingest(fake_settings, progress=False)
     (small_corpus / "england-note.txt").write_text(
         "England note\n\nFunding\n\nThe new funding rule is described here for all settings.\n"
@@ -87,8 +89,9 @@ def test_a_metadata_change_re_ingests_the_document(fake_settings, small_corpus):
         ("corrupt.docx", b"PK\x03\x04 not really a zip"),
     ],
 )
-def test_a_bad_file_is_reported_and_skipped_while_the_rest_ingests(fake_settings, small_corpus,
-                                                                   name, content):
+def test_a_bad_file_is_reported_and_skipped_while_the_rest_ingests(
+    fake_settings, small_corpus, name, content
+):
     (small_corpus / name).write_bytes(content)
     report = run_ingest(fake_settings, progress=False)
     assert [f for f, _ in report.failed] == [name]
@@ -123,14 +126,18 @@ def test_an_interrupted_ingest_leaves_the_previous_index_live(fake_settings, sma
     client = make_chroma_client(fake_settings.store)
     names = [c.name for c in client.list_collections()]
     assert names.count(before.name) == 1
-    assert sorted(n for n in names if n.startswith("guidance_2")) == [before.name, before.name + "_s"]
+    assert sorted(n for n in names if n.startswith("guidance_2")) == [
+        before.name,
+        before.name + "_s",
+    ]
     # and the next run picks the new file up
     report = run_ingest(fake_settings, progress=False)
     assert report.added == ["new.md"]
 
 
-def test_the_cli_exit_status_says_whether_anything_failed(fake_settings, small_corpus, monkeypatch,
-                                                          tmp_path, capsys):
+def test_the_cli_exit_status_says_whether_anything_failed(
+    fake_settings, small_corpus, monkeypatch, tmp_path, capsys
+):
     from ingest.__main__ import main
 
     monkeypatch.setenv("ASSISTANT_EMBEDDING__BACKEND", "fake")

@@ -14,8 +14,10 @@ def _kinds(doc):
 
 def test_markdown_front_matter_becomes_metadata_and_headings_become_blocks(tmp_path):
     f = tmp_path / "a.md"
-    f.write_text("---\ntitle: T\njurisdiction: Wales\ndoc_type: legislation\n---\n# T\n\n"
-                 "## Part 1\n\nSome text\nwrapped.\n\n- (1) item one\n- (2) item two\n")
+    f.write_text(
+        "---\ntitle: T\njurisdiction: Wales\ndoc_type: legislation\n---\n# T\n\n"
+        "## Part 1\n\nSome text\nwrapped.\n\n- (1) item one\n- (2) item two\n"
+    )
     doc = load_document(f, tmp_path)
     assert doc.metadata["title"] == "T"
     assert doc.metadata["jurisdiction"] == "Wales"
@@ -44,10 +46,14 @@ def test_sidecar_metadata_applies_to_plain_text(tmp_path):
 
 
 def test_hard_wrapped_pdf_text_is_rejoined_and_case_study_headings_found(tmp_path):
-    body = ("This is a long line of body text that was wrapped by the pdf extraction at a width \n\n"
-            "of about ninety characters and continues here with more words until it ends. \n\n") * 12
-    text = ("Case Study 1: London Borough of Ealing: developing staff skills and improving \n\n"
-            "access to support and advice \n\nWhat is the impact? \n" + body)
+    body = (
+        "This is a long line of body text that was wrapped by the pdf extraction at a width \n\n"
+        "of about ninety characters and continues here with more words until it ends. \n\n"
+    ) * 12
+    text = (
+        "Case Study 1: London Borough of Ealing: developing staff skills and improving \n\n"
+        "access to support and advice \n\nWhat is the impact? \n" + body
+    )
     f = tmp_path / "report.txt"
     f.write_text(text)
     doc = load_document(f, tmp_path)

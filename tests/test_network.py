@@ -7,8 +7,9 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def test_ingest_and_answer_with_the_network_blocked(block_network, tmp_path, small_corpus,
-                                                    settings_factory):
+def test_ingest_and_answer_with_the_network_blocked(
+    block_network, tmp_path, small_corpus, settings_factory
+):
     from assistant.core import build_assistant
     from ingest.pipeline import run_ingest
 
