@@ -19,6 +19,7 @@ import assistant  # noqa: F401  (must come first: offline, no telemetry, before 
 from assistant.access import AccessError, authenticator, hash_password
 from assistant.core import Assistant, build_assistant
 from assistant.errors import AssistantError, BackendError
+from assistant.pinpoint import FORCE_LABELS
 from assistant.settings import Settings, add_llm_arguments, llm_overrides, load_settings
 from assistant.types import Answer, Source
 
@@ -35,7 +36,8 @@ EXAMPLES = [
 
 DOC_TYPE_LABELS = {
     "legislation": "Legislation: states legal duties",
-    "statutory-guidance": "Statutory guidance",
+    "statutory-guidance": "Statutory guidance: 'must' is a legal requirement, 'should' must be "
+    "considered",
     "practice-guidance": "Practice guidance: good practice, not a legal duty",
     "research": "Research report: evidence, not a legal duty",
     "case-study": "Case study / project report: one area's practice",
@@ -49,6 +51,7 @@ CSS = """
 .badge { display: inline-block; padding: 1px 6px; border-radius: 10px; font-size: 0.8em;
          background: #eef; margin-right: 4px; }
 .badge.law { background: #fde2c4; }
+.badge.force { background: #e2f0d9; }
 .src-text { white-space: pre-wrap; font-size: 0.92em; }
 .src-text mark { background: #fff3a3; }
 """
@@ -71,14 +74,20 @@ def _highlight(text: str, highlights: tuple[str, ...]) -> str:
 def source_card(source: Source) -> str:
     """One cited passage as an HTML card with its document, section, country and type."""
     label = DOC_TYPE_LABELS.get(source.doc_type, source.doc_type)
-    law = " law" if source.doc_type == "legislation" else ""
+    law = " law" if source.doc_type in ("legislation", "statutory-guidance") else ""
     page = f" · page {source.page}" if source.page else ""
+    forces = [FORCE_LABELS.get(f, "") for f in dict.fromkeys(source.forces)]
+    force_badges = "".join(
+        f'<span class="badge force">{html.escape(f)}</span>' for f in forces if f
+    )
+    heading = source.cite or source.title
+    subtitle = f"{html.escape(source.title)}<br>" if heading != source.title else ""
     return (
         f'<div class="src-card" id="src-{source.n}">'
-        f"<h4>[{source.n}] {html.escape(source.title)}</h4>"
-        f'<div class="src-meta">{html.escape(source.section)}{page}<br>'
+        f"<h4>[{source.n}] {html.escape(heading)}</h4>"
+        f'<div class="src-meta">{subtitle}{html.escape(source.section)}{page}<br>'
         f'<span class="badge">{html.escape(source.jurisdiction)}</span>'
-        f'<span class="badge{law}">{html.escape(label)}</span></div>'
+        f'<span class="badge{law}">{html.escape(label)}</span>{force_badges}</div>'
         f'<div class="src-text">{_highlight(source.text, source.highlights)}</div></div>'
     )
 

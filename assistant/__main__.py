@@ -21,7 +21,9 @@ def format_text(answer: Answer) -> str:
         lines.append("Nearest passages:" if answer.refused else "Sources:")
     for s in answer.sources:
         page = f", p.{s.page}" if s.page else ""
-        lines.append(f"[{s.n}] {s.title} — {s.section}{page} ({s.jurisdiction}, {s.doc_type})")
+        lines.append(
+            f"[{s.n}] {s.cite or s.title} — {s.section}{page} ({s.jurisdiction}, {s.doc_type})"
+        )
     return "\n".join(lines)
 
 

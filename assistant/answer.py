@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from assistant.glossary import expand
+from assistant.pinpoint import cite_label, legal_force, pinpoint
 from assistant.retrieval import Vocabulary, unit_vector
 from assistant.settings import AnswerSettings
 from assistant.types import Passage, Source
@@ -371,6 +372,8 @@ def _near_duplicate(a: str, b: str) -> bool:
 def _source(n: int, p: Passage, highlights: tuple[str, ...] = ()) -> Source:
     meta = p.metadata
     page = meta.get("page")
+    doc_type = str(meta.get("doc_type", "unspecified"))
+    point = pinpoint(p.text, meta, highlights)
     return Source(
         n=n,
         doc_id=str(meta.get("doc_id", "")),
@@ -383,4 +386,7 @@ def _source(n: int, p: Passage, highlights: tuple[str, ...] = ()) -> Source:
         doc_type=str(meta.get("doc_type", "unspecified")),
         chunk_id=p.chunk_id,
         highlights=highlights,
+        pinpoint=point,
+        cite=cite_label(meta, point),
+        forces=tuple(legal_force(h, doc_type) for h in highlights),
     )

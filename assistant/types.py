@@ -20,7 +20,10 @@ class Source:
     jurisdiction: str = "Unspecified"
     doc_type: str = "unspecified"
     chunk_id: str = ""
-    highlights: tuple[str, ...] = ()
+    highlights: tuple[str, ...] = ()  # the quoted sentences or provisions, in passage order
+    pinpoint: str = ""  # "s.22(2)", "reg.13(1)", "para 9.40"; "" for unnumbered documents
+    cite: str = ""  # "ALN Act 2018 s.22(2)", "SEND Code of Practice 2015, para 9.40"
+    forces: tuple[str, ...] = ()  # legal force of each highlight (assistant.pinpoint.legal_force)
 
     def to_citation(self) -> dict[str, Any]:
         """The citation object of the JSON contract."""
@@ -28,10 +31,16 @@ class Source:
             "n": self.n,
             "doc_id": self.doc_id,
             "title": self.title,
+            "cite": self.cite or self.title,
+            "pinpoint": self.pinpoint,
             "section": self.section,
             "page": self.page,
             "jurisdiction": self.jurisdiction,
             "doc_type": self.doc_type,
+            "quotes": [
+                {"text": text, "force": force}
+                for text, force in zip(self.highlights, self.forces, strict=False)
+            ],
             "text": self.text,
             "score": round(float(self.score), 4),
         }

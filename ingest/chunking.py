@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
+from assistant.pinpoint import paragraph_number
 from ingest.loaders import Block, LoadedDocument
 
 _NUMBER_HEADING = re.compile(r"^(\d+[A-Z]{0,3})$")
@@ -28,7 +29,10 @@ _INTRO_END = re.compile(r"(:|—|–|-|including|include|includes|following)\s*$
 
 EMBED_KEYS = ("short_name", "title", "section")
 # Bump when loading or chunking changes what is stored, so ingest re-chunks unchanged files.
-CHUNKER_VERSION = "7"
+CHUNKER_VERSION = "8"
+# A numbered paragraph of statutory guidance is never split unless it alone is longer than
+# this many times the chunk size (MiniLM then reads its start; BM25 still reads it all).
+GUIDANCE_PARAGRAPH_FACTOR = 3
 
 
 @dataclass
@@ -37,6 +41,7 @@ class _Unit:
     words: int
     page: int | None
     intro: str | None = None  # repeated when the unit must be split
+    para: str | None = None  # the numbered paragraph this unit is (statutory guidance)
 
 
 def _words(text: str) -> int:
@@ -53,6 +58,32 @@ def _number_prefix(metadata: dict) -> str:
     if metadata.get("doc_type") != "legislation":
         return ""
     return "reg." if "regulation" in metadata.get("title", "").lower() else "s."
+
+
+def _guidance_units(blocks: list[Block]) -> list[_Unit]:
+    """Statutory guidance: a numbered paragraph with the unnumbered lines and lists that
+    follow it is one unit; table rows ('label | content') stay together."""
+    units: list[_Unit] = []
+    for block in blocks:
+        text = _render(block)
+        number = paragraph_number(block.text) if block.kind == "para" else None
+        is_row = block.kind == "para" and " | " in block.text
+        prev = units[-1] if units else None
+        joins = (
+            prev is not None
+            and number is None
+            and (
+                block.kind == "item"
+                or prev.para is not None
+                or (is_row and " | " in prev.lines[-1])
+            )
+        )
+        if joins:
+            prev.lines.append(text)
+            prev.words += _words(text)
+        else:
+            units.append(_Unit([text], _words(text), block.page, para=number))
+    return units
 
 
 def _units(blocks: list[Block], legislation: bool) -> list[_Unit]:
@@ -109,29 +140,32 @@ def _split_long(unit: _Unit, max_words: int) -> list[_Unit]:
     for piece in pieces:
         candidate = current + [piece]
         if current and _words("\n".join(candidate)) > max_words:
-            out.append(_Unit(current, _words("\n".join(current)), unit.page))
+            out.append(_Unit(current, _words("\n".join(current)), unit.page, para=unit.para))
             is_item = piece.lstrip().startswith("- ")
             current = [intro, piece] if intro and is_item else [piece]
         else:
             current = candidate
     if current:
-        out.append(_Unit(current, _words("\n".join(current)), unit.page))
+        out.append(_Unit(current, _words("\n".join(current)), unit.page, para=unit.para))
     return out
 
 
-def _pack(units: list[_Unit], max_words: int) -> list[_Unit]:
-    """Pack units into chunks of at most max_words (a unit is split only if it alone is too long)."""
+def _pack(units: list[_Unit], max_words: int, split_over: int | None = None) -> list[_Unit]:
+    """Pack units into chunks of at most max_words; a unit is split only if it alone is
+    longer than ``split_over`` words (default max_words), and then at line or sentence ends."""
     chunks: list[_Unit] = []
     current: _Unit | None = None
+    limit = split_over or max_words
     for unit in units:
-        for piece in _split_long(unit, max_words):
+        pieces = [unit] if unit.words <= limit else _split_long(unit, max_words)
+        for piece in pieces:
             if current is not None and current.words + piece.words <= max_words:
                 current.lines.extend(piece.lines)
                 current.words += piece.words
             else:
                 if current is not None:
                     chunks.append(current)
-                current = _Unit(list(piece.lines), piece.words, piece.page)
+                current = _Unit(list(piece.lines), piece.words, piece.page, para=piece.para)
     if current is not None:
         chunks.append(current)
     return chunks
@@ -147,6 +181,7 @@ def chunk_document(doc: LoadedDocument, max_words: int = 170) -> list[TextNode]:
     meta = doc.metadata
     title = meta["title"]
     legislation = meta.get("doc_type") == "legislation"
+    guidance = meta.get("doc_type") == "statutory-guidance"
     prefix = _number_prefix(meta)
     stack: list[tuple[int, str]] = []
     sections: list[tuple[str, list[Block]]] = []
@@ -181,7 +216,13 @@ def chunk_document(doc: LoadedDocument, max_words: int = 170) -> list[TextNode]:
 
     nodes: list[TextNode] = []
     for path, blocks in sections:
-        for chunk in _pack(_units(blocks, legislation), max_words):
+        if guidance:
+            packed = _pack(
+                _guidance_units(blocks), max_words, max_words * GUIDANCE_PARAGRAPH_FACTOR
+            )
+        else:
+            packed = _pack(_units(blocks, legislation), max_words)
+        for chunk in packed:
             text = "\n".join(chunk.lines).strip()
             if not text:
                 continue
@@ -193,6 +234,7 @@ def chunk_document(doc: LoadedDocument, max_words: int = 170) -> list[TextNode]:
                 "chunk_index": index,
                 "content_hash": doc.content_hash,
                 "page": chunk.page if chunk.page is not None else -1,
+                "first_para": chunk.para or "",
             }
             node = TextNode(
                 id_=f"{doc.doc_id}::{index:04d}",

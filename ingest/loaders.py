@@ -176,6 +176,7 @@ def plain_links(text: str) -> str:
 
 
 _MD_ITEM = re.compile(r"^(\s*)(?:[-*+]|\d{1,3}[.)])\s+(.*)$")
+_MD_NUMBERED_PARA = re.compile(r"^\d{1,3}\.\s+\S.{60,}")  # a long numbered line, not a short step
 
 
 def markdown_blocks(text: str, page: int | None = None) -> list[Block]:
@@ -198,6 +199,9 @@ def markdown_blocks(text: str, page: int | None = None) -> list[Block]:
         if m := _MD_HEADING.match(line):
             flush()
             blocks.append(Block("heading", m.group(2).strip(), level=len(m.group(1)), page=page))
+        elif (m := _MD_ITEM.match(line)) and _MD_NUMBERED_PARA.match(line):
+            flush()  # "5. The EYFS sets..." at the margin: a numbered paragraph keeps its number
+            blocks.append(Block("para", line.strip(), page=page))
         elif m := _MD_ITEM.match(line):
             flush()
             blocks.append(Block("item", m.group(2).strip(), level=len(m.group(1)) // 2, page=page))

@@ -1,0 +1,149 @@
+"""Pinpoint citations: which provision or paragraph of a document a quoted passage is.
+
+Legislation is cited by section or regulation and subsection (``ALN Act 2018 s.22(2)``,
+``SEND Regulations 2014 reg.13(1)``); statutory guidance by numbered paragraph
+(``SEND Code of Practice 2015, para 9.40``). The pinpoint is read from the stored chunk
+itself: the section path names the section, and each provision or paragraph line starts with
+its own number, so nothing has to be kept in step with the chunker.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+# "6.15 A pupil...", "5. The EYFS...", "iv. The bodies..." at the start of a line
+PARAGRAPH_NUMBER = re.compile(r"^(\d{1,2}\.\d{1,3}[A-Z]?|\d{1,3}\.|[ivxl]{1,6}\.)\s+\S")
+_SECTION = re.compile(r"(?:^|> )((?:s|reg)\.)(\d+[A-Z]{0,3})\b")
+_SCHEDULE = re.compile(r"SCHEDULE\s+(\d+[A-Z]?)", re.I)
+_SUBSECTION = re.compile(r"^\s*-?\s*\((\d+[A-Z]{0,3})\)")
+
+
+def paragraph_number(line: str) -> str | None:
+    """'6.15' for '6.15 A pupil has SEN...', '5' for '5. The EYFS...', else None."""
+    m = PARAGRAPH_NUMBER.match(line.strip())
+    return m.group(1).rstrip(".") if m else None
+
+
+def _lines_of(text: str, quoted: Iterable[str]) -> list[int]:
+    lines = text.splitlines()
+    found: list[int] = []
+    for quote in quoted:
+        probe = quote.strip()[:80]
+        for i, line in enumerate(lines):
+            if probe and probe in line:
+                found.append(i)
+                break
+    return sorted(set(found))
+
+
+def _span(numbers: list[str], word: str) -> str:
+    unique = list(dict.fromkeys(n for n in numbers if n))
+    if not unique:
+        return ""
+    if len(unique) == 1:
+        return f"{word} {unique[0]}"
+    return f"{word}s {unique[0]}–{unique[-1]}"
+
+
+def pinpoint(text: str, metadata: Mapping[str, Any], quoted: Iterable[str] = ()) -> str:
+    """The pinpoint of the quoted part of a chunk ('' when the document has no numbering).
+
+    ``quoted`` are the sentences or provisions the answer takes from this chunk; without
+    them the pinpoint covers the whole chunk.
+    """
+    lines = text.splitlines()
+    wanted = _lines_of(text, quoted) or list(range(len(lines)))
+    doc_type = metadata.get("doc_type")
+    if doc_type == "legislation":
+        section = str(metadata.get("section", ""))
+        matches = list(_SECTION.finditer(section))
+        m = matches[-1] if matches else None
+        if m is None:
+            schedule = _SCHEDULE.search(section)
+            return f"Sch.{schedule.group(1)}" if schedule else ""
+        base = f"{m.group(1)}{m.group(2)}"
+        subs: list[str] = []
+        for i in wanted:
+            for j in range(i, -1, -1):  # the subsection this line belongs to
+                if sub := _SUBSECTION.match(lines[j]):
+                    subs.append(sub.group(1))
+                    break
+        unique = list(dict.fromkeys(subs))
+        if len(unique) == 1:
+            return f"{base}({unique[0]})"
+        if len(unique) > 1:
+            return f"{base}({unique[0]})–({unique[-1]})"
+        return base
+    if doc_type == "statutory-guidance":
+        numbers: list[str] = []
+        for i in wanted:
+            for j in range(i, -1, -1):  # the numbered paragraph this line belongs to
+                if number := paragraph_number(lines[j]):
+                    numbers.append(number)
+                    break
+            else:
+                first = str(metadata.get("first_para", ""))
+                if first:
+                    numbers.append(first)
+        return _span(numbers, "para")
+    return ""
+
+
+def cite_label(metadata: Mapping[str, Any], point: str) -> str:
+    """'SEND Code of Practice 2015, para 9.40' / 'ALN Act 2018 s.22(2)' / the title alone."""
+    name = str(metadata.get("cite_as") or metadata.get("short_name") or metadata.get("title", ""))
+    if not point:
+        return name
+    joiner = ", " if point.startswith("para") else " "
+    return f"{name}{joiner}{point}"
+
+
+_MUST = re.compile(r"\b(must|shall|is required to|are required to|has a duty|have a duty)\b", re.I)
+_MUST_NOT = re.compile(r"\b(must not|shall not|may not)\b", re.I)
+_MAY = re.compile(r"\bmay\b", re.I)
+_SHOULD = re.compile(r"\b(should|ought to)\b", re.I)
+
+FORCE_LABELS = {
+    "duty": "legal duty",
+    "prohibition": "legal duty (must not)",
+    "power": "power (may)",
+    "statutory-requirement": "statutory requirement",
+    "statutory-guidance": "statutory guidance: have regard, explain any departure",
+    "provision": "legislation",
+    "guidance": "statutory guidance",
+    "practice": "practice guidance, not a legal duty",
+    "research": "research finding",
+    "case-study": "case study: one area's practice",
+    "unspecified": "",
+}
+
+
+def legal_force(sentence: str, doc_type: str) -> str:
+    """What weight a quoted sentence carries, from its document type and its modal verb.
+
+    Legislation: 'must not' is a prohibition, 'must'/'shall' a duty, 'may' a power. Statutory
+    guidance (the SEND Code, Introduction): 'must' marks a statutory requirement, 'should'
+    guidance that must be considered, with any departure explained. Other documents describe
+    practice or evidence, never a legal duty, whatever their verbs.
+    """
+    if doc_type == "legislation":
+        if _MUST_NOT.search(sentence):
+            return "prohibition"
+        if _MUST.search(sentence):
+            return "duty"
+        if _MAY.search(sentence):
+            return "power"
+        return "provision"
+    if doc_type == "statutory-guidance":
+        if _MUST.search(sentence):
+            return "statutory-requirement"
+        if _SHOULD.search(sentence):
+            return "statutory-guidance"
+        return "guidance"
+    if doc_type == "practice-guidance":
+        return "practice"
+    if doc_type in ("research", "case-study"):
+        return doc_type
+    return "unspecified"
