@@ -7,20 +7,18 @@ from pathlib import Path
 
 import yaml
 
-PERSONAS = {"practitioner", "alnco", "trainer"}
+PERSONAS = {"practitioner", "alnco", "senco", "trainer", "parent"}
 KINDS = {
-    "fact",
-    "explain",
-    "list",
-    "compare",
-    "paraphrase",
-    "trainer",
-    "duty",
-    "unanswerable",
-    "out-of-domain",
-    "injection",
+    "fact", "explain", "list", "compare", "paraphrase", "trainer", "duty",
+    "unanswerable", "out-of-domain", "injection",
+    "real",  # asked word for word on a public help page, FAQ or forum (source_url)
 }
-DEFAULT_GOLD = Path(__file__).with_name("questions.yaml")
+# dev: tuned on. test: held out, written before the system was run on it; CI gates on it.
+SPLITS = {
+    "dev": Path(__file__).with_name("questions.yaml"),
+    "test": Path(__file__).with_name("questions_test.yaml"),
+}
+DEFAULT_GOLD = SPLITS["dev"]
 
 
 def normalize(text: str) -> str:
@@ -44,6 +42,8 @@ class GoldQuestion:
     answerable: bool = True
     evidence: tuple[Evidence, ...] = ()
     key_facts: tuple[str, ...] = field(default_factory=tuple)
+    split: str = "dev"
+    source_url: str = ""
 
     def evidence_in(self, text: str) -> bool:
         """True when the passage text holds any of the gold quotes."""
@@ -54,8 +54,22 @@ class GoldQuestion:
         return any(normalize(e.quote) in norm for e in self.evidence)
 
 
-def load_gold(path: Path = DEFAULT_GOLD) -> list[GoldQuestion]:
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
+def load_splits(splits: str = "dev,test") -> list[GoldQuestion]:
+    """The gold questions of the named splits ('dev', 'test' or 'dev,test')."""
+    out: list[GoldQuestion] = []
+    for name in splits.split(","):
+        name = name.strip()
+        if name not in SPLITS:
+            raise ValueError(f"unknown split {name!r}; choose from {sorted(SPLITS)}")
+        out.extend(load_gold(SPLITS[name], split=name))
+    return out
+
+
+def load_gold(path: Path = DEFAULT_GOLD, split: str | None = None) -> list[GoldQuestion]:
+    path = Path(path)
+    if split is None:
+        split = next((k for k, v in SPLITS.items() if v.resolve() == path.resolve()), "dev")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     out = []
     for row in raw:
         out.append(
@@ -69,6 +83,8 @@ def load_gold(path: Path = DEFAULT_GOLD) -> list[GoldQuestion]:
                     Evidence(str(e["doc"]), str(e["quote"])) for e in row.get("evidence") or []
                 ),
                 key_facts=tuple(str(k) for k in row.get("key_facts") or []),
+                split=split,
+                source_url=str(row.get("source_url", "")),
             )
         )
     return out
@@ -95,6 +111,11 @@ def validate(gold: list[GoldQuestion], corpus_dir: Path) -> list[str]:
             problems.append(f"{q.id}: needs 1-4 key facts")
         if not q.answerable and q.evidence:
             problems.append(f"{q.id}: unanswerable but has evidence")
+        if q.kind == "real" and not q.source_url.startswith("http"):
+            problems.append(f"{q.id}: a real question needs its source_url")
+        copied = any(normalize(f) in normalize(q.question) for f in q.key_facts)
+        if q.split == "test" and q.answerable and copied:  # dev predates the rule
+            problems.append(f"{q.id}: a key fact is copied from the question")
         for e in q.evidence:
             path = corpus_dir / e.doc
             if not path.is_file():
