@@ -14,6 +14,7 @@ import re
 import sys
 from collections import deque
 from pathlib import Path
+from typing import Any
 
 import assistant  # noqa: F401  (must come first: offline, no telemetry, before gradio loads)
 from assistant.access import AccessError, authenticator, hash_password
@@ -21,7 +22,7 @@ from assistant.core import Assistant, build_assistant
 from assistant.errors import AssistantError, BackendError
 from assistant.pinpoint import FORCE_LABELS
 from assistant.settings import Settings, add_llm_arguments, llm_overrides, load_settings
-from assistant.types import Answer, Source
+from assistant.types import Answer, Source, Token
 
 logger = logging.getLogger("app")
 
@@ -101,16 +102,48 @@ def sources_html(answer: Answer) -> str:
     return f"<h3>{heading}</h3>" + "".join(source_card(s) for s in answer.sources)
 
 
+STATUS_LABELS = {
+    "answered": "",
+    "partial": "**Partly answered** by the documents.",
+    "not_found": "**Not found** in the documents.",
+    "out_of_scope": "**Outside what these documents cover.**",
+}
+
+
+def _as_text(markdown: str) -> str:
+    """Quoted document text shown as text: no Markdown or HTML of its own is rendered."""
+    return re.sub(r"([\\`*_{}<>#|!~])", r"\\\1", markdown).replace("](", "]\\(")
+
+
 def render(answer: Answer) -> tuple[str, str]:
     """(chat message in Markdown, sources panel HTML) for one answer."""
-    body = answer.text if answer.refused else _marker_links(answer.text)
+    body = _as_text(answer.text)
+    if not answer.refused:
+        body = _marker_links(body)
+    label = STATUS_LABELS.get(answer.status, "")
+    if label:
+        body = f"{label}\n\n{body}"
     if answer.refused and answer.sources:
-        body += "\n\nThe nearest passages are shown on the right, so you can check for yourself."
+        body += "\n\nThe nearest passages are listed under Sources, so you can check for yourself."
+    if answer.advice:
+        body += "\n\n*" + _as_text(answer.advice).replace("\n", "*\n\n*") + "*"
     return body, sources_html(answer)
 
 
+def _plain_text(content: Any) -> str:
+    """A chat message's text whatever Gradio's message format: a string, a {"text": ...}
+    part, or a list of parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text") or content.get("content") or "")
+    if isinstance(content, list | tuple):
+        return " ".join(_plain_text(part) for part in content).strip()
+    return ""
+
+
 def _past_questions(history: list[dict]) -> list[str]:
-    return [str(m.get("content", "")) for m in history if m.get("role") == "user"]
+    return [_plain_text(m.get("content", "")) for m in history if m.get("role") == "user"]
 
 
 def respond_stream(bot: Assistant, message: str, history: list[dict] | None):
@@ -118,12 +151,12 @@ def respond_stream(bot: Assistant, message: str, history: list[dict] | None):
     answer replaces the draft when it is done. Never raises to the browser."""
     history = list(history or [])
     past = _past_questions(history)
-    turn = history + [{"role": "user", "content": message or ""}]
+    turn = history + [{"role": "user", "content": html.escape(message or "")}]
     draft = ""
     try:
-        for kind, value in bot.stream(message, past):
-            if kind == "token":
-                draft += value
+        for event in bot.stream(message, past):
+            if isinstance(event, Token):
+                draft += event.text
                 yield (
                     turn
                     + [
@@ -136,7 +169,7 @@ def respond_stream(bot: Assistant, message: str, history: list[dict] | None):
                     "",
                 )
             else:
-                body, panel = render(value)
+                body, panel = render(event)
     except Exception:
         logger.exception("failed to answer %r", (message or "")[:100])
         body = "Sorry, something went wrong while answering. Please try again or rephrase."

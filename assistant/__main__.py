@@ -11,12 +11,17 @@ from pathlib import Path
 import assistant  # noqa: F401  (offline, no telemetry)
 from assistant.errors import AssistantError
 from assistant.settings import add_llm_arguments, llm_overrides, load_settings
-from assistant.types import Answer
+from assistant.types import Answer, Token
 
 
 def format_text(answer: Answer) -> str:
     """The answer and its numbered sources, for a terminal."""
-    lines = [answer.text, ""]
+    status = {
+        "partial": "[partly answered] ",
+        "not_found": "[not found] ",
+        "out_of_scope": "[outside these documents] ",
+    }.get(answer.status, "")
+    lines = [status + answer.text, ""]
     if answer.sources:
         lines.append("Nearest passages:" if answer.refused else "Sources:")
     for s in answer.sources:
@@ -24,6 +29,8 @@ def format_text(answer: Answer) -> str:
         lines.append(
             f"[{s.n}] {s.cite or s.title} — {s.section}{page} ({s.jurisdiction}, {s.doc_type})"
         )
+    if answer.advice:
+        lines += ["", answer.advice]
     return "\n".join(lines)
 
 
@@ -97,11 +104,11 @@ def main(argv: list[str] | None = None) -> int:
         return _answer_jsonl(bot, sys.stdin.buffer, sys.stdout)
     if args.stream and not args.json:
         answer = None
-        for kind, value in bot.stream(args.question):
-            if kind == "token":
-                print(value, end="", flush=True)
+        for event in bot.stream(args.question):
+            if isinstance(event, Token):
+                print(event.text, end="", flush=True)
             else:
-                answer = value
+                answer = event
         if answer.checker:
             print(
                 f"\n\n--- checked ({answer.checker.get('unsupported_dropped', 0)} unsupported "

@@ -10,6 +10,7 @@ figure (how much, how many, how long) and the chosen sentences state none.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -17,15 +18,16 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from assistant.glossary import expand
 from assistant.pinpoint import cite_label, legal_force, pinpoint
-from assistant.retrieval import Vocabulary, unit_vector
-from assistant.settings import AnswerSettings
-from assistant.types import Passage, Source
+from assistant.retrieval import Vocabulary
+from assistant.settings import AnswerSettings, StatusModelSettings
+from assistant.text import split_sentences, unit_vector
+from assistant.types import Draft, Passage, Source, Status
 
 REFUSAL = "I couldn't find this in the guidance documents."
+PARTIAL_LABEL = "The documents do not cover all of this question. Not found in them: "
+DISAGREE_LABEL = "The cited passages give different figures: "
 EMPTY_QUESTION = "Please type a question about the guidance documents."
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[’'\")\]]?\s+(?=[A-Z“‘\"(•\d])")
-_ITEM = re.compile(r"^\s*- ")
 # Text that tries to instruct the assistant: never quoted as an answer, whoever wrote it.
 INJECTION = re.compile(
     r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|rules|prompt)\b|system prompt|"
@@ -119,38 +121,34 @@ class _Sentence:
     position: int  # line/sentence order inside the passage
     is_item: bool
     intro: int | None  # position of the sentence that introduces this list item
+    provision: int | None = None  # legislation: position where its subsection starts
     score: float = 0.0
 
 
-def split_sentences(text: str) -> list[tuple[str, bool]]:
-    """(sentence, is_list_item) in order; a list item is kept whole."""
-    out: list[tuple[str, bool]] = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        if _ITEM.match(line):
-            out.append((line.strip()[2:].strip(), True))
-            continue
-        for part in _SENTENCE_END.split(line.strip()):
-            if part.strip():
-                out.append((part.strip(), False))
-    return out
+_SUBSECTION_START = re.compile(r"^\(\d+[A-Z]{0,3}\)")
 
 
 def _candidates(passages: list[Passage]) -> list[_Sentence]:
+    """Every quotable sentence of the passages. In legislation each sentence also knows the
+    provision (subsection with its lead-in and items) it belongs to, so that an answer
+    quotes whole provisions, never an item without its lead-in."""
     sentences: list[_Sentence] = []
     for p_index, passage in enumerate(passages):
         intro: int | None = None
+        legislation = passage.metadata.get("doc_type") == "legislation"
+        provision: int | None = 0 if legislation else None
         for position, (text, is_item) in enumerate(split_sentences(passage.text)):
+            if legislation and _SUBSECTION_START.match(text):
+                provision = position
             if INJECTION.search(text):
                 continue  # keeps its position (stored vectors line up), never selected
             leads = text.rstrip().endswith((":", "—", "–", "-"))
             if is_item:
-                sentences.append(_Sentence(text, p_index, position, True, intro))
+                sentences.append(_Sentence(text, p_index, position, True, intro, provision))
                 if leads:  # "(4) Regulations may—" introduces the items (a), (b) below it
                     intro = position
             else:
-                sentences.append(_Sentence(text, p_index, position, False, None))
+                sentences.append(_Sentence(text, p_index, position, False, None, provision))
                 intro = position if leads else None
     return sentences
 
@@ -178,17 +176,18 @@ class ExtractiveAnswerer:
 
     def answer(
         self, question: str, passages: list[Passage], query_embedding: list[float] | None
-    ) -> tuple[str, list[Source], bool, str, dict[str, float]]:
-        """(answer text, cited sources, refused, reason, diagnostics)."""
+    ) -> Draft:
+        """The quoted answer with its sources and status (answered, partial, not found,
+        out of scope), decided by the fitted model of measurable signals in settings."""
         s = self.settings
         if not passages:
-            return REFUSAL, [], True, "nothing retrieved", {}
+            return Draft(REFUSAL, [], "not_found", "nothing retrieved")
         q_terms = self.vocab.terms(question)
         q_terms_expanded = self.vocab.terms(expand(question))
         pool = passages[: max(s.max_citations + 2, 5)]
         sentences = _candidates(pool)
         if not sentences:
-            return REFUSAL, self._nearest(passages), True, "no sentences", {}
+            return Draft(REFUSAL, self._nearest(passages), "not_found", "no sentences")
 
         # Relevance of each sentence: meaning (embedding), words (IDF overlap), passage rank.
         sims = self._sentence_similarities(question, sentences, query_embedding, pool)
@@ -224,26 +223,62 @@ class ExtractiveAnswerer:
             _coverage(q_terms_expanded, cited_terms, self.vocab),
         )
         chosen_text = " ".join(c.text for c in chosen)
-        diagnostics = {
-            "best_dense": round(best_dense, 4),
-            "coverage": round(coverage, 4),
-            "best_sentence": round(float(max(sims)), 4),
-            "best_score": round(ranked[0].score, 4),
-        }
-        reason = ""
-        # A short question ("When do I step back?") can be far from every whole passage yet
-        # close to one sentence: relevance is the better of the two.
         relevance = max(best_dense, max(sims))
-        if relevance < s.min_relevance:
-            reason = f"best passage or sentence similarity {relevance:.2f} < {s.min_relevance}"
-        elif coverage < s.min_coverage:
-            reason = f"passages hold {coverage:.0%} of the question's words"
-        elif missing := missing_answer_type(question, chosen_text):
-            reason = f"asks for {missing}; the passages give none"
-        if reason:
-            return REFUSAL, self._nearest(passages), True, reason, diagnostics
+        missing_type = missing_answer_type(question, chosen_text)
+        signals = {
+            "relevance": relevance,
+            "best_dense": best_dense,
+            "coverage": coverage,
+            "best_score": ranked[0].score,
+            "type_missing": 1.0 if missing_type else 0.0,
+        }
+        p_answer = answerable_probability(signals, s.status_model)
+        diagnostics = {k: round(float(v), 4) for k, v in signals.items()}
+        diagnostics["p_answer"] = round(p_answer, 4)
+        missing = self._missing_words(question, cited_terms)
+        if p_answer < s.status_model.partial_at:
+            status: Status = "out_of_scope" if relevance < s.min_relevance else "not_found"
+            reason = (
+                f"p(answerable) {p_answer:.2f} < {s.status_model.partial_at}: "
+                f"relevance {relevance:.2f}, coverage {coverage:.0%}"
+                + (f", asks for {missing_type} and the passages give none" if missing_type else "")
+            )
+            return Draft(
+                REFUSAL, self._nearest(passages), status, reason, diagnostics, missing=missing
+            )
+        status = "answered" if p_answer >= s.status_model.answered_at else "partial"
         text, sources = self._compose(chosen, pool)
-        return text, sources, False, "", diagnostics
+        note = disagreeing_figures(chosen, {sent.passage: sent for sent in chosen}, sources, pool)
+        if note:
+            text += "\n\n" + note
+        reason = ""
+        if status == "partial":
+            reason = f"p(answerable) {p_answer:.2f} < {s.status_model.answered_at}"
+            if missing_type:
+                missing = (missing_type, *missing)
+            if missing:
+                text += "\n\n" + PARTIAL_LABEL + "; ".join(missing) + "."
+        return Draft(
+            text,
+            sources,
+            status,
+            reason,
+            diagnostics,
+            missing=missing if status == "partial" else (),
+        )
+
+    def _missing_words(self, question: str, cited_terms: set[str]) -> tuple[str, ...]:
+        """The question's informative words that no cited passage holds, as asked."""
+        out: list[str] = []
+        for word in re.findall(r"[A-Za-z][A-Za-z'’-]+", question):
+            stems = self.vocab.terms(word)
+            if not stems or stems[0] in cited_terms:
+                continue
+            term = stems[0]
+            rare = not self.vocab.known(term) or self.vocab.idf(term) >= 0.5 * self.vocab.max_idf
+            if rare and word.lower() not in (w.lower() for w in out):
+                out.append(word)
+        return tuple(out[: self.settings.max_missing_words])
 
     # ------------------------------------------------------------------ internals
 
@@ -319,6 +354,12 @@ class ExtractiveAnswerer:
             if x not in chosen and words < s.max_words * 1.6:
                 chosen.append(x)
                 words += len(x.text.split())
+        # Legislation is quoted by whole provision: a chosen sentence brings the rest of its
+        # subsection (lead-in and every item), whatever the word budget.
+        provisions = {(x.passage, x.provision) for x in chosen if x.provision is not None}
+        for x in sentences:
+            if (x.passage, x.provision) in provisions and x not in chosen:
+                chosen.append(x)
         return chosen
 
     def _compose(self, chosen: list[_Sentence], pool: list[Passage]) -> tuple[str, list[Source]]:
@@ -357,11 +398,49 @@ class ExtractiveAnswerer:
         ]
         return "\n\n".join(blocks), sources
 
+    def nearest(self, passages: list[Passage]) -> list[Source]:
+        """The passages shown with a refusal, so the reader can check for themselves."""
+        return self._nearest(passages)
+
     def _nearest(self, passages: list[Passage]) -> list[Source]:
         return [
             _source(i, p)
             for i, p in enumerate(passages[: self.settings.nearest_on_refusal], start=1)
         ]
+
+
+def answerable_probability(signals: dict[str, float], model: StatusModelSettings) -> float:
+    """Logistic model of measurable signals (fitted on the dev split: evals/calibrate.py)."""
+    z = model.bias + sum(model.weights.get(name, 0.0) * value for name, value in signals.items())
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+_FIGURE = re.compile(
+    r"\b(\d+(?:\.\d+)?)\s*(?:working |school |calendar )?(hours?|days?|weeks?|months?|years?|%)",
+    re.I,
+)
+
+
+def disagreeing_figures(chosen, _by_passage, sources: list[Source], pool: list[Passage]) -> str:
+    """A fixed note when cited passages of different documents state different figures in
+    the same unit (an outdated copy saying '40 hours' beside '6 hours'), showing both."""
+    by_unit: dict[str, dict[str, tuple[int, str]]] = {}
+    n_of = {src.chunk_id: src.n for src in sources}
+    for sent in chosen:
+        passage = pool[sent.passage]
+        n = n_of.get(passage.chunk_id)
+        if n is None:
+            continue
+        doc = str(passage.metadata.get("doc_id", ""))
+        for value, unit in _FIGURE.findall(sent.text):
+            key = unit.lower().rstrip("s")
+            by_unit.setdefault(key, {}).setdefault(f"{value} {unit}", (n, doc))
+    for figures in by_unit.values():
+        docs = {doc for _, doc in figures.values()}
+        if len(figures) > 1 and len(docs) > 1:
+            shown = "; ".join(f"{fig} [{n}]" for fig, (n, _) in figures.items())
+            return DISAGREE_LABEL + shown + "."
+    return ""
 
 
 def _near_duplicate(a: str, b: str) -> bool:

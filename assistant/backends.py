@@ -218,8 +218,11 @@ def make_llm(backend: str, s: Any) -> Any:
 ANSWER_BACKENDS = ("extractive", *LLMS)
 
 
-def make_answerer(settings: Any, embed_model: BaseEmbedding, vocab: Any, llm_settings: Any) -> Any:
-    """Build the answerer named by ``settings.backend`` (an AnswerSettings)."""
+def make_answerer(
+    settings: Any, embed_model: BaseEmbedding, vocab: Any, llm: Any = None, llm_settings: Any = None
+) -> Any:
+    """The answerer named by ``settings.backend`` (an AnswerSettings): extractive, or a
+    generative one around ``llm`` (from make_llm) with the extractive one as its gate."""
     from assistant.answer import ExtractiveAnswerer
 
     extractive = ExtractiveAnswerer(settings, embed_model, vocab)
@@ -229,7 +232,10 @@ def make_answerer(settings: Any, embed_model: BaseEmbedding, vocab: Any, llm_set
         raise BackendError(
             f"unknown answer backend {settings.backend!r}; choose one of {list(ANSWER_BACKENDS)}"
         )
+    if llm is None or llm_settings is None:
+        raise BackendError(
+            f"the {settings.backend!r} answer backend needs an LLM and its settings (make_llm)"
+        )
     from assistant.generate import GenerativeAnswerer
 
-    llm = make_llm(settings.backend, llm_settings)
     return GenerativeAnswerer(llm, llm_settings, extractive, embed_model)

@@ -7,8 +7,10 @@ LlamaIndex objects themselves.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -16,12 +18,12 @@ from llama_index.core.schema import MetadataMode
 
 from assistant import store
 from assistant.answer import EMPTY_QUESTION, REFUSAL
-from assistant.backends import make_answerer, make_chroma_client, make_embed_model
+from assistant.backends import make_answerer, make_chroma_client, make_embed_model, make_llm
 from assistant.conversation import standalone_question
 from assistant.errors import IndexMissingError
 from assistant.retrieval import Retriever, Vocabulary
 from assistant.settings import Settings
-from assistant.types import Answer, Passage
+from assistant.types import Answer, Draft, Passage, StreamingAnswerer, Token
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +39,13 @@ def clean_question(question: Any, max_chars: int) -> str:
 class Assistant:
     """Answers questions from the live index; picks up a re-ingest without a restart."""
 
-    def __init__(self, settings: Settings, embed_model: BaseEmbedding, client: Any):
+    def __init__(
+        self, settings: Settings, embed_model: BaseEmbedding, client: Any, llm: Any = None
+    ):
         self.settings = settings
         self.embed_model = embed_model
         self.client = client
+        self.llm = llm  # a LlamaIndex LLM for generative backends (also rewrites follow-ups)
         self._lock = threading.Lock()
         self._checked_at = 0.0
         self.collection_name = ""
@@ -62,7 +67,7 @@ class Assistant:
             self.settings.retrieval, collection, self.embed_model, nodes, sentences
         )
         self.answerer = make_answerer(
-            self.settings.answer, self.embed_model, self.vocab, self.settings.llm
+            self.settings.answer, self.embed_model, self.vocab, self.llm, self.settings.llm
         )
         self.collection_name = collection.name
         logger.info("loaded %d chunks from %s", len(nodes), collection.name)
@@ -120,93 +125,114 @@ class Assistant:
         follow-up ("what about Wales?") is rewritten into a standalone query from it.
         """
         answer = None
-        for kind, value in self.stream(question, history):
-            if kind == "final":
-                answer = value
+        for event in self.stream(question, history):
+            if isinstance(event, Answer):
+                answer = event
         assert answer is not None
         return answer
 
-    def stream(self, question: Any, history: list[str] | None = None):
-        """Yields ("token", text) while a generative backend writes, then ("final", Answer)."""
+    def stream(self, question: Any, history: list[str] | None = None) -> Iterator[Token | Answer]:
+        """Yields Token while a generative backend writes, then the final Answer."""
         started = time.perf_counter()
         text = clean_question(question, self.settings.answer.max_question_chars)
         if not any(ch.isalnum() for ch in text):
-            yield (
-                "final",
-                Answer(
-                    str(question or ""),
-                    EMPTY_QUESTION,
-                    [],
-                    True,
-                    {"total": 0.0},
-                    reason="empty question",
-                ),
+            yield Answer(
+                str(question or ""),
+                EMPTY_QUESTION,
+                [],
+                "out_of_scope",
+                {"total": 0.0},
+                reason="empty question",
             )
             return
         self.refresh_if_stale()
-        answerer = self.answerer
         past = [clean_question(h, self.settings.answer.max_question_chars) for h in history or []]
-        query = standalone_question(
-            text, [h for h in past if h], self.vocab, getattr(answerer, "llm", None)
-        )
+        query = standalone_question(text, [h for h in past if h], self.vocab, self.llm)
         _, embedding, passages = self._retrieve_with_reload(query)
         answerer = self.answerer  # the one matching the generation retrieval used
         retrieved = time.perf_counter()
-        final = None
-        stream = getattr(answerer, "stream", None)
-        if stream is None:
-            final = answerer.answer(query, passages, embedding)
-        else:
-            for kind, value in stream(query, passages, embedding):
-                if kind == "token":
-                    yield "token", value
+        draft: Draft | None = None
+        if isinstance(answerer, StreamingAnswerer):
+            for event in answerer.stream(query, passages, embedding):
+                if isinstance(event, Token):
+                    yield event
                 else:
-                    final = value
-        body, sources, refused, reason, diagnostics = final
+                    draft = event
+        else:
+            draft = answerer.answer(query, passages, embedding)
+        assert draft is not None
         done = time.perf_counter()
         timings = {
             "retrieve": (retrieved - started) * 1000,
             "answer": (done - retrieved) * 1000,
             "total": (done - started) * 1000,
         }
-        if refused:
-            logger.info("refused %r: %s", text[:80], reason)
-        checker = None
-        if getattr(answerer, "generative", False):
-            checker = {
-                k: diagnostics[k]
-                for k in (
-                    "llm_called",
-                    "generated_sentences",
-                    "kept_sentences",
-                    "unsupported_dropped",
-                    "invalid_citations_removed",
-                    "fallback",
-                    "llm_error",
-                )
-                if k in diagnostics
-            }
-        yield (
-            "final",
-            Answer(
-                text,
-                body,
-                sources,
-                refused,
-                timings,
-                reason=reason,
-                diagnostics=diagnostics,
-                query=query,
-                checker=checker,
-            ),
+        if draft.refused:
+            logger.info("refused %r: %s", text[:80], draft.reason)
+        advice = where_to_get_advice(text) if draft.status != "answered" else ""
+        yield Answer(
+            text,
+            draft.text,
+            draft.sources,
+            draft.status,
+            timings,
+            reason=draft.reason,
+            diagnostics=draft.diagnostics,
+            query=query,
+            checker=draft.checker,
+            missing=draft.missing,
+            advice=advice,
         )
+
+
+_WALES = re.compile(
+    r"\b(wales|welsh|cymru|alnco|idp|individual development plan|"
+    r"additional learning needs)\b",
+    re.I,
+)
+_ENGLAND = re.compile(
+    r"\b(england|english|senco|ehcp?|education, health and care|"
+    r"sendiass|send)\b",
+    re.I,
+)
+ADVICE_WALES = (
+    "Where to get advice (not from the documents): in Wales, SNAP Cymru gives "
+    "free, independent advice on additional learning needs to families and young "
+    "people; your school's ALNCo or your local authority can also help."
+)
+ADVICE_ENGLAND = (
+    "Where to get advice (not from the documents): in England, your local "
+    "SEND Information, Advice and Support Service (SENDIASS) or IPSEA gives "
+    "free, independent advice; your child's SENCO can also help."
+)
+
+
+def where_to_get_advice(question: str) -> str:
+    """Fixed, clearly labelled signposting for a refusal or partial answer, by country."""
+    wales, england = bool(_WALES.search(question)), bool(_ENGLAND.search(question))
+    if wales and not england:
+        return ADVICE_WALES
+    if england and not wales:
+        return ADVICE_ENGLAND
+    return (
+        ADVICE_WALES
+        + "\n"
+        + ADVICE_ENGLAND.replace(
+            "Where to get advice (not from the documents): in England", "In England"
+        )
+    )
 
 
 def build_assistant(settings: Settings, embed_model: BaseEmbedding | None = None) -> Assistant:
     """Wire the backends named in settings into an Assistant over the live index."""
     client = make_chroma_client(settings.store)
     embed_model = embed_model or make_embed_model(settings.embedding)
-    return Assistant(settings, embed_model, client)
+    llm = (
+        None
+        if settings.answer.backend == "extractive"
+        else make_llm(settings.answer.backend, settings.llm)
+    )
+    return Assistant(settings, embed_model, client, llm)
 
 
 __all__ = ["REFUSAL", "Assistant", "build_assistant", "clean_question"]

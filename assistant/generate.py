@@ -14,14 +14,15 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from llama_index.core.llms import ChatMessage
 
 from assistant.answer import INJECTION as _INJECTION
 from assistant.answer import REFUSAL, ExtractiveAnswerer, _source
-from assistant.retrieval import unit_vector
-from assistant.types import Passage, Source
+from assistant.text import unit_vector
+from assistant.types import Draft, Passage, Source, Token
 
 logger = logging.getLogger(__name__)
 
@@ -186,29 +187,27 @@ def compose(kept: list[tuple[str, list[int]]], passages: list[Passage]) -> tuple
 class GenerativeAnswerer:
     """LLM answers over the retrieved passages, passed through the citation checker."""
 
-    generative = True
-
     def __init__(self, llm: Any, settings: Any, extractive: ExtractiveAnswerer, embed_model: Any):
         self.llm = llm
         self.settings = settings
         self.extractive = extractive
         self.checker = CitationChecker(extractive.vocab, embed_model, settings.min_support)
 
-    def answer(self, question: str, passages: list[Passage], query_embedding: Any):
+    def answer(self, question: str, passages: list[Passage], query_embedding: Any) -> Draft:
         final = None
-        for kind, value in self.stream(question, passages, query_embedding):
-            if kind == "final":
-                final = value
+        for event in self.stream(question, passages, query_embedding):
+            if isinstance(event, Draft):
+                final = event
+        assert final is not None
         return final
 
     def stream(
         self, question: str, passages: list[Passage], query_embedding: Any
-    ) -> Iterator[tuple[str, Any]]:
-        """Yields ("token", text) while the model writes, then ("final", answer tuple)."""
+    ) -> Iterator[Token | Draft]:
+        """Yields Token while the model writes, then the checked Draft."""
         gate = self.extractive.answer(question, passages, query_embedding)
-        text, sources, refused, reason, diagnostics = gate
-        if refused:
-            yield "final", (text, sources, refused, reason, {**diagnostics, "llm_called": 0})
+        if gate.refused:
+            yield replace(gate, checker={"llm_called": 0})
             return
         context = passages[: self.settings.sources]
         messages = build_messages(question, context)
@@ -218,45 +217,43 @@ class GenerativeAnswerer:
                 delta = chunk.delta or ""
                 written += delta
                 if delta:
-                    yield "token", delta
+                    yield Token(delta)
         except Exception as e:  # server down, model error: the extractive answer stands
             logger.warning("LLM failed (%s); giving the extractive answer", e)
-            yield (
-                "final",
-                (
-                    text,
-                    sources,
-                    False,
-                    f"LLM unavailable ({type(e).__name__}): showing the extractive answer",
-                    {**diagnostics, "llm_called": 1, "fallback": 1, "llm_error": str(e)[:200]},
-                ),
+            yield replace(
+                gate,
+                reason=f"LLM unavailable ({type(e).__name__}): showing the extractive answer",
+                checker={"llm_called": 1, "fallback": 1, "llm_error": str(e)[:200]},
             )
             return
         kept, report = self.checker.check(written, context)
-        report = {**report, "llm_called": 1, "generated": written}
+        checker = {**report, "llm_called": 1}
+        diagnostics = {**gate.diagnostics, "generated": written}
         if not kept:
             if report["model_refused"] and not report["unsupported_dropped"]:
-                yield (
-                    "final",
-                    (
-                        REFUSAL,
-                        self.extractive._nearest(passages),
-                        True,
-                        "the model found no answer in the sources",
-                        {**diagnostics, **report, "fallback": 0},
-                    ),
+                yield Draft(
+                    REFUSAL,
+                    self.extractive.nearest(passages),
+                    "not_found",
+                    "the model found no answer in the sources",
+                    diagnostics,
+                    checker={**checker, "fallback": 0},
                 )
                 return
-            yield (
-                "final",
-                (
-                    text,
-                    sources,
-                    False,
-                    "no generated sentence was supported: showing the extractive answer",
-                    {**diagnostics, **report, "fallback": 1},
-                ),
+            yield replace(
+                gate,
+                reason="no generated sentence was supported: showing the extractive answer",
+                diagnostics=diagnostics,
+                checker={**checker, "fallback": 1},
             )
             return
         answer_text, cited = compose(kept, context)
-        yield "final", (answer_text, cited, False, "", {**diagnostics, **report, "fallback": 0})
+        yield Draft(
+            answer_text,
+            cited,
+            gate.status,
+            "",
+            diagnostics,
+            missing=gate.missing,
+            checker={**checker, "fallback": 0},
+        )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections import Counter
 from typing import Any
 
@@ -25,23 +24,13 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from assistant.glossary import expand
 from assistant.settings import RetrievalSettings
+from assistant.text import STOPWORDS, TOKEN, unit_vector
 from assistant.types import Passage
 
 logger = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers herself him himself his how i if in into is it
-    its itself just me more most my myself no nor not now of off on once only or other our ours
-    ourselves out over own same she should so some such than that the their theirs them
-    themselves then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with would you your yours yourself
-    yourselves tell explain describe say says said according document documents guidance
-    please give list key main anything something much many also must may might shall""".split()
-)
+_TOKEN = TOKEN
 
 
 class Vocabulary:
@@ -183,7 +172,4 @@ class Retriever:
         }
 
 
-def unit_vector(vector: Any) -> np.ndarray:
-    """The vector scaled to length 1 (a zero vector stays zero), as float32."""
-    v = np.asarray(vector, dtype=np.float32)
-    return v / (np.linalg.norm(v) or 1.0)
+__all__ = ["STOPWORDS", "Retriever", "Vocabulary", "unit_vector"]

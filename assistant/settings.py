@@ -113,6 +113,37 @@ class LLMSettings(BaseModel):
     )
 
 
+class StatusModelSettings(BaseModel):
+    """p(answerable) = sigmoid(bias + sum(weight * signal)) over the answerer's signals:
+    relevance (best passage or sentence cosine), best_dense, coverage (IDF share of the
+    question's words in the cited passages), best_score (the top sentence's score) and
+    type_missing (1 when a how-much/how-long question gets no figure)."""
+
+    weights: dict[str, float] = Field(
+        {
+            "relevance": 6.9,
+            "best_dense": 1.2,
+            "coverage": 6.1,
+            "best_score": 2.0,
+            "type_missing": -3.3,
+        },
+        description="Logistic weights per signal. Fitted on the dev split only, by "
+        "`python -m evals.calibrate` (L2 strength by 5-fold cross-validation); see "
+        "evals/results for the fit's report.",
+    )
+    bias: float = Field(-5.2, description="Logistic intercept (fitted with the weights).")
+    answered_at: float = Field(
+        0.5,
+        description="p(answerable) at or above which the answer is 'answered'; chosen by "
+        "cross-validation on dev to balance answered-when-answerable and refused-when-not.",
+    )
+    partial_at: float = Field(
+        0.35,
+        description="Between this and answered_at the quotes are shown as 'partial', naming "
+        "what the documents do not cover; below it the answer is a refusal.",
+    )
+
+
 class AnswerSettings(BaseModel):
     backend: str = Field(
         "extractive",
@@ -127,15 +158,15 @@ class AnswerSettings(BaseModel):
     max_citations: int = Field(3, description="Most passages one answer cites.")
     min_relevance: float = Field(
         0.30,
-        description="Refuse when neither the best passage nor the best sentence reaches this "
-        "cosine similarity to the question.",
-    )
-    min_coverage: float = Field(
-        0.40,
-        description="Refuse when the cited passages hold less than this share of the question's "
-        "informative words (IDF-weighted).",
+        description="A refusal whose best passage or sentence is below this cosine similarity "
+        "is labelled out_of_scope rather than not_found (labelling only: whether to refuse "
+        "is the status model's decision).",
     )
     nearest_on_refusal: int = Field(3, description="Nearest passages shown with a refusal.")
+    status_model: StatusModelSettings = Field(default_factory=StatusModelSettings)
+    max_missing_words: int = Field(
+        4, description="Most question words listed as 'not found in the documents'."
+    )
     max_question_chars: int = Field(
         1000, description="Longer questions are cut to this length before retrieval."
     )

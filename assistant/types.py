@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, Protocol, runtime_checkable
+
+# answered: the documents answer it. partial: they answer part of it (``missing`` says what
+# they do not cover). not_found: in the field, but the documents do not answer it.
+# out_of_scope: not about what these documents cover (or not a question at all).
+Status = Literal["answered", "partial", "not_found", "out_of_scope"]
+REFUSED_STATUSES = ("not_found", "out_of_scope")
 
 
 @dataclass(frozen=True)
@@ -47,16 +54,63 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Draft:
+    """What an answerer returns: the answer text (quotes with [n] markers and fixed
+    labels only), its sources, and its status."""
+
+    text: str
+    sources: list[Source]
+    status: Status
+    reason: str = ""
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()  # question words the cited passages do not cover
+    checker: dict[str, Any] | None = None  # what the citation checker did (generative only)
+
+    @property
+    def refused(self) -> bool:
+        return self.status in REFUSED_STATUSES
+
+
+@dataclass(frozen=True)
+class Token:
+    """A piece of a generated draft, streamed before the checked answer."""
+
+    text: str
+
+
+@runtime_checkable
+class Answerer(Protocol):
+    def answer(
+        self, question: str, passages: list[Passage], query_embedding: list[float] | None
+    ) -> Draft: ...
+
+
+@runtime_checkable
+class StreamingAnswerer(Protocol):
+    """An answerer that can show its draft as it is written (a generative one)."""
+
+    def stream(
+        self, question: str, passages: list[Passage], query_embedding: list[float] | None
+    ) -> Iterator[Token | Draft]: ...
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     text: str
     sources: list[Source]
-    refused: bool
+    status: Status
     timings_ms: dict[str, float] = field(default_factory=dict)
     reason: str = ""
     diagnostics: dict[str, Any] = field(default_factory=dict)
     query: str = ""  # the standalone query retrieval used (differs for a follow-up)
     checker: dict[str, Any] | None = None  # what the citation checker did (generative only)
+    missing: tuple[str, ...] = ()
+    advice: str = ""  # where to get advice: fixed text, not from the documents
+
+    @property
+    def refused(self) -> bool:
+        return self.status in REFUSED_STATUSES
 
     def to_json(self, id: Any = None) -> dict[str, Any]:
         """The stable JSON contract read by the evaluation suite and outside tools."""
@@ -64,7 +118,10 @@ class Answer:
             "id": id,
             "question": self.question,
             "answer": self.text,
+            "status": self.status,
             "refused": self.refused,
+            "missing": list(self.missing),
+            "advice": self.advice,
             "citations": [s.to_citation() for s in self.sources],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             **({"checker": self.checker} if self.checker is not None else {}),

@@ -16,7 +16,7 @@ from pathlib import Path
 import assistant  # noqa: F401  (offline, no telemetry)
 from assistant.errors import AssistantError
 from assistant.settings import add_llm_arguments, llm_overrides, load_settings
-from evals.gold import DEFAULT_GOLD, load_gold, validate
+from evals.gold import doc_types, load_gold, load_splits, validate
 from evals.report import check_thresholds, table, write_report
 from evals.runner import (
     CONFIGS,
@@ -28,6 +28,14 @@ from evals.runner import (
 )
 
 DEFAULT_CONFIGS = "baseline,dense,bm25,hybrid-rrf,hybrid,shipped"
+
+
+def by_split(rows: list[dict], name: str, ks: tuple[int, ...]) -> dict[str, dict]:
+    """Metrics of one configuration per gold split: 'shipped@test', 'shipped@dev'."""
+    out = {}
+    for split in sorted({r["split"] for r in rows}, key=lambda s: (s != "test", s)):
+        out[f"{name}@{split}"] = summarize([r for r in rows if r["split"] == split], ks)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,7 +62,12 @@ def main(argv: list[str] | None = None) -> int:
         default="fresh",
         help="ingest into a temporary index (default) or use the app's index",
     )
-    parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
+    parser.add_argument("--gold", type=Path, help="one gold file instead of the splits")
+    parser.add_argument(
+        "--split",
+        default="dev,test",
+        help="gold splits to run: dev (tuned on), test (held out; gated), or both",
+    )
     parser.add_argument("--settings", type=Path, help="YAML settings profile")
     parser.add_argument("--out", type=Path, default=Path("evals/results"))
     parser.add_argument("--no-check", action="store_true", help="do not gate on thresholds.yaml")
@@ -64,7 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
 
     settings = load_settings(args.settings, **llm_overrides(args))
-    gold = load_gold(args.gold)
+    try:
+        gold = load_gold(args.gold) if args.gold else load_splits(args.split)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     problems = validate(gold, settings.corpus_dir)
     if problems:
         print("error: the gold set is invalid:\n  " + "\n  ".join(problems), file=sys.stderr)
@@ -85,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, ValueError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
-        metrics = {args.answers.stem: summarize(rows, ks)}
+        metrics = by_split(rows, args.answers.stem, ks)
         notes["index"] = f"answers from {args.answers}"
         report = write_report(
             out,
@@ -124,10 +141,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 2
         rows, metrics = [], {}
+        types = doc_types(settings.corpus_dir)
         for config in configs:
-            config_rows = run_config(config, gold, k_max=max(ks), progress=not args.quiet)
+            config_rows = run_config(
+                config, gold, k_max=max(ks), progress=not args.quiet, doc_types=types
+            )
             rows.extend(config_rows)
-            metrics[config.name] = summarize(config_rows, ks)
+            metrics.update(by_split(config_rows, config.name, ks))
             if hasattr(config, "ingest_seconds"):
                 notes[f"{config.name}_ingest_seconds"] = round(config.ingest_seconds, 1)
     focus = "shipped" if "shipped" in metrics else next(iter(metrics))

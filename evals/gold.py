@@ -9,8 +9,16 @@ import yaml
 
 PERSONAS = {"practitioner", "alnco", "senco", "trainer", "parent"}
 KINDS = {
-    "fact", "explain", "list", "compare", "paraphrase", "trainer", "duty",
-    "unanswerable", "out-of-domain", "injection",
+    "fact",
+    "explain",
+    "list",
+    "compare",
+    "paraphrase",
+    "trainer",
+    "duty",
+    "unanswerable",
+    "out-of-domain",
+    "injection",
     "real",  # asked word for word on a public help page, FAQ or forum (source_url)
 }
 # dev: tuned on. test: held out, written before the system was run on it; CI gates on it.
@@ -133,3 +141,26 @@ def validate(gold: list[GoldQuestion], corpus_dir: Path) -> list[str]:
             ):
                 problems.append(f"{q.id}: key fact {fact!r} not in its evidence documents")
     return problems
+
+
+def doc_types(corpus_dir: Path) -> dict[str, str]:
+    """Each document file's doc_type, from its front matter or sidecar (for breakdowns)."""
+    import re
+
+    out: dict[str, str] = {}
+    for path in Path(corpus_dir).rglob("*"):
+        if not path.is_file() or path.name.endswith(".meta.yaml"):
+            continue
+        meta: dict = {}
+        sidecar = path.with_name(path.name + ".meta.yaml")
+        try:
+            head = path.read_text(encoding="utf-8", errors="replace")[:20000]
+            m = re.match(r"^---\s*\n(.*?)\n---\s*\n", head, re.S)
+            if m:
+                meta.update(yaml.safe_load(m.group(1)) or {})
+            if sidecar.is_file():
+                meta.update(yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {})
+        except (OSError, yaml.YAMLError):
+            continue
+        out[path.relative_to(corpus_dir).as_posix()] = str(meta.get("doc_type", "unspecified"))
+    return out

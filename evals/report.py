@@ -176,13 +176,22 @@ def write_report(
         "",
         table(metrics),
         "",
-        "Recall@k, MRR and nDCG: a passage counts when it holds a gold quote. `cited`: "
-        "answerable questions whose cited passages hold the gold evidence. "
+        "`@test` rows are the held-out split (never tuned on; gated), `@dev` the split tuned "
+        "on. Recall@k, MRR and nDCG: a passage counts when it holds a gold quote. `cited` "
+        "(answered with gold cited): answerable questions that were answered AND whose cited "
+        "passages hold the gold evidence. "
         "`citation_precision`: cited passages that hold gold evidence. `citation_support`: "
         "answer sentences whose cited passage holds at least 80% of their content words "
         "(lexical; see evals/runner.py for its limits). Latency is warm, one run.",
         "",
     ]
+    for split, by_type in (notes.get("by_split_and_doc_type") or {}).items():
+        lines += [
+            f"## {focus} by document type of the gold evidence ({split})",
+            "",
+            table(by_type, first="doc type"),
+            "",
+        ]
     if by_persona:
         lines += [
             f"## {focus} by persona",

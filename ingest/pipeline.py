@@ -22,10 +22,10 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from tqdm import tqdm
 
 from assistant import store
-from assistant.answer import split_sentences
 from assistant.backends import make_chroma_client, make_embed_model
 from assistant.errors import DocumentError, IndexMissingError
 from assistant.settings import Settings
+from assistant.text import SPLITTER_VERSION, split_sentences
 from ingest.chunking import CHUNKER_VERSION, chunk_document
 from ingest.loaders import LoadedDocument, doc_id_for, file_hash, load_document
 
@@ -69,7 +69,10 @@ class IngestReport:
 def index_recipe(settings: Settings) -> str:
     """What, besides a file's bytes, decides its chunks and vectors."""
     e = settings.embedding
-    return f"chunker={CHUNKER_VERSION};words={settings.ingest.max_words};{e.backend}:{e.model_path}"
+    return (
+        f"chunker={CHUNKER_VERSION};splitter={SPLITTER_VERSION};"
+        f"words={settings.ingest.max_words};{e.backend}:{e.model_path}"
+    )
 
 
 def discover(corpus_dir: Path, settings: Settings) -> list[Path]:
