@@ -72,6 +72,17 @@ class Assistant:
         self.collection_name = collection.name
         logger.info("loaded %d chunks from %s", len(nodes), collection.name)
 
+    def _compare(self, query: str) -> Draft:
+        """Each country's documents retrieved and answered on their own, side by side."""
+        sides = []
+        wider = self.settings.retrieval.top_k * self.settings.retrieval.compare_widen
+        for country in ("England", "Wales"):
+            _, embedding, passages = self._retrieve_with_reload(f"{query} ({country})", wider)
+            own = [p for p in passages if p.metadata.get("jurisdiction") == country]
+            own = own[: self.settings.retrieval.top_k]
+            sides.append(_Side(country, self.answerer.answer(query, own, embedding)))
+        return _merge_sides(sides)
+
     def refresh_if_stale(self) -> None:
         """Reload when ingest has switched the live collection since we loaded."""
         now = time.monotonic()
@@ -87,13 +98,15 @@ class Assistant:
                 if active != self.collection_name:
                     self._load()
 
-    def _retrieve_with_reload(self, query: str) -> tuple[Retriever, list[float], list[Passage]]:
+    def _retrieve_with_reload(
+        self, query: str, k: int | None = None
+    ) -> tuple[Retriever, list[float], list[Passage]]:
         """Retrieve; if ingest deleted the generation we hold meanwhile, reload once and retry."""
         for attempt in (1, 2):
             retriever = self.retriever
             try:
                 embedding = retriever.embed_query(query)
-                return retriever, embedding, retriever.retrieve(query, query_embedding=embedding)
+                return retriever, embedding, retriever.retrieve(query, k, query_embedding=embedding)
             except Exception as e:
                 if attempt == 2 or not store.is_missing_collection(e):
                     raise
@@ -148,11 +161,17 @@ class Assistant:
         self.refresh_if_stale()
         past = [clean_question(h, self.settings.answer.max_question_chars) for h in history or []]
         query = standalone_question(text, [h for h in past if h], self.vocab, self.llm)
-        _, embedding, passages = self._retrieve_with_reload(query)
+        if asks_to_compare(query):
+            retrieved = time.perf_counter()
+            draft = self._compare(query)
+        else:
+            draft = None
+            _, embedding, passages = self._retrieve_with_reload(query)
+            retrieved = time.perf_counter()
         answerer = self.answerer  # the one matching the generation retrieval used
-        retrieved = time.perf_counter()
-        draft: Draft | None = None
-        if isinstance(answerer, StreamingAnswerer):
+        if draft is not None:
+            pass
+        elif isinstance(answerer, StreamingAnswerer):
             for event in answerer.stream(query, passages, embedding):
                 if isinstance(event, Token):
                     yield event
@@ -220,6 +239,52 @@ def where_to_get_advice(question: str) -> str:
         + ADVICE_ENGLAND.replace(
             "Where to get advice (not from the documents): in England", "In England"
         )
+    )
+
+
+_BOTH = (re.compile(r"\b(wales|welsh|cymru)\b", re.I), re.compile(r"\b(england|english)\b", re.I))
+
+
+def asks_to_compare(question: str) -> bool:
+    """A question that names both countries ('Wales vs England', 'in England and Wales')."""
+    return all(p.search(question) for p in _BOTH)
+
+
+def _renumber(text: str, offset: int) -> str:
+    return re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", text)
+
+
+class _Side:
+    """One country's half of a compare answer."""
+
+    def __init__(self, country: str, draft: Draft):
+        self.country, self.draft = country, draft
+
+
+def _merge_sides(sides: list[_Side]) -> Draft:
+    """'England: … Wales: …' from each country's own answer, sources numbered in order."""
+    from dataclasses import replace
+
+    blocks, sources = [], []
+    for side in sides:
+        if side.draft.refused:
+            blocks.append(f"{side.country}: {REFUSAL}")
+            continue
+        offset = len(sources)
+        blocks.append(f"{side.country}:\n{_renumber(side.draft.text, offset)}")
+        sources += [replace(src, n=src.n + offset) for src in side.draft.sources]
+    answered = [s for s in sides if not s.draft.refused]
+    if not answered:
+        return replace(sides[0].draft, reason="neither country's documents answer it")
+    status = "answered" if len(answered) == len(sides) else "partial"
+    missing = tuple(s.country for s in sides if s.draft.refused)
+    return Draft(
+        "\n\n".join(blocks),
+        sources,
+        status,
+        "" if status == "answered" else "one country's documents do not answer it",
+        {f"{s.country.lower()}_p_answer": s.draft.diagnostics.get("p_answer") for s in sides},
+        missing=missing,
     )
 
 

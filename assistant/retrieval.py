@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections import Counter
 from typing import Any
 
@@ -22,7 +23,7 @@ from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle, Te
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from assistant.glossary import expand
+from assistant.glossary import expand, expansions
 from assistant.settings import RetrievalSettings
 from assistant.text import STOPWORDS, TOKEN, unit_vector
 from assistant.types import Passage
@@ -31,6 +32,30 @@ logger = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _TOKEN = TOKEN
+
+
+_DEFINITION_QUESTION = re.compile(
+    r"^\s*(?:what\s+(?:is|are)\s+(?:meant\s+by\s+)?|what's\s+|what\s+does\s+|define\s+|"
+    r"meaning\s+of\s+|definition\s+of\s+|who\s+counts\s+as\s+)(?:an?\s+|the\s+)?"
+    r"(?P<term>[A-Za-z][\w’' -]{1,60}?)(?:\s+mean|\s+stand\s+for)?\s*\??\s*$",
+    re.I,
+)
+
+
+def defined_term(question: str) -> str | None:
+    """'IDP' for 'What is an IDP?', 'special educational provision' for 'What does special
+    educational provision mean?'; None for other questions."""
+    m = _DEFINITION_QUESTION.match(question)
+    if not m:
+        return None
+    term = m.group("term").strip().lower()
+    return term if len(term.split()) <= 6 else None
+
+
+def _DEFINES(term: str) -> re.Pattern[str]:  # noqa: N802 - reads as a pattern
+    """'“term” means', '“term” has the meaning', 'term means' in an interpretation line."""
+    t = re.escape(term).replace("\\ ", "\\s+")
+    return re.compile(rf"[“\"‘']\*?{t}s?\*?[”\"’']\s+(means|has the meaning|includes)", re.I)
 
 
 class Vocabulary:
@@ -87,6 +112,7 @@ class Retriever:
         self.sentences = sentences
         self.embed_model = embed_model
         self.nodes = nodes
+        self._definition_ids: set[str] = set()
         candidate_k = max(settings.candidate_k, settings.top_k)
         vector_store = ChromaVectorStore(chroma_collection=collection)
         index = VectorStoreIndex.from_vector_store(vector_store, embed_model=embed_model)
@@ -126,6 +152,7 @@ class Retriever:
             query_embedding = self.embed_query(question)
         bundle = QueryBundle(query_str=expand(question), embedding=query_embedding)
         results = self.retriever.retrieve(bundle)
+        results = self._with_definitions(question, results)
         if not results:
             return []
         q = unit_vector(query_embedding or self.embed_query(question))
@@ -148,6 +175,27 @@ class Retriever:
             _passage(r, dense.get(r.node.node_id), per_sentence.get(r.node.node_id))
             for r in results[:k]
         ]
+
+    def _with_definitions(self, question: str, results: list[NodeWithScore]) -> list[NodeWithScore]:
+        """For 'what is X?' / 'what does X mean?', add the chunks that define X
+        ('“X” means ...', the interpretation sections) to the candidates."""
+        self._definition_ids = set()
+        term = defined_term(question)
+        if not term:
+            return results
+        forms = {term} | {f.lower() for f in expansions(term)}
+        found = [
+            n
+            for n in self.nodes
+            if any(
+                _DEFINES(form).search(n.get_content(metadata_mode=MetadataMode.NONE))
+                for form in forms
+            )
+        ][: self.settings.definition_limit]
+        self._definition_ids = {n.node_id for n in found}
+        have = {r.node.node_id for r in results}
+        top = max((float(r.score or 0.0) for r in results), default=1.0)
+        return results + [NodeWithScore(node=n, score=top) for n in found if n.node_id not in have]
 
     def sentence_similarities(self, chunk_ids: list[str], q: np.ndarray) -> dict:
         """Per chunk, the cosine similarity of each of its sentences to the question."""

@@ -76,6 +76,23 @@ class RetrievalSettings(BaseModel):
     bm25_weight: float = Field(
         0.6, description="Share of BM25 in score-based fusion (relative_score, dist_based_score)."
     )
+    amending_weight: float = Field(
+        0.5,
+        description="Re-rank score multiplier for legislation chunks that only amend other "
+        "Acts ('omit', 'insert', 'substitute'): they share words with many questions and "
+        "answer none. Halved, not removed, so a question about an amendment still finds it.",
+    )
+    definition_bonus: float = Field(
+        0.15,
+        description="Added to the re-rank score of a chunk that defines the term a 'what is "
+        "X?' question asks about ('“X” means ...'), so interpretation sections are found.",
+    )
+    definition_limit: int = Field(3, description="Most defining chunks added per question.")
+    compare_widen: int = Field(
+        3,
+        description="A question naming both countries retrieves this many times top_k for "
+        "each country, then keeps that country's own top_k passages.",
+    )
     rerank: bool = Field(
         True,
         description="Re-rank the fused candidates by how close their best sentence (and the "

@@ -29,7 +29,14 @@ _INTRO_END = re.compile(r"(:|—|–|-|including|include|includes|following)\s*$
 
 EMBED_KEYS = ("short_name", "title", "section")
 # Bump when loading or chunking changes what is stored, so ingest re-chunks unchanged files.
-CHUNKER_VERSION = "8"
+CHUNKER_VERSION = "9"
+# A line of legislation that only changes another enactment: "omit ...", "insert—",
+# "for “x” substitute “y”", "is amended as follows", or the quoted text being inserted.
+_AMENDING_LINE = re.compile(
+    r"\b(omit|omitted|insert|inserted|substitute|substituted|repeal|repealed|is amended|are "
+    r"amended|amended as follows)\b|^\s*>",
+    re.I,
+)
 # A numbered paragraph of statutory guidance is never split unless it alone is longer than
 # this many times the chunk size (MiniLM then reads its start; BM25 still reads it all).
 GUIDANCE_PARAGRAPH_FACTOR = 3
@@ -171,6 +178,13 @@ def _pack(units: list[_Unit], max_words: int, split_over: int | None = None) -> 
     return chunks
 
 
+def _is_amending(lines: list[str]) -> bool:
+    """Most of the chunk's lines change another enactment's text."""
+    text_lines = [line for line in lines if line.strip()]
+    hits = sum(1 for line in text_lines if _AMENDING_LINE.search(line))
+    return bool(text_lines) and hits / len(text_lines) >= 0.5
+
+
 def _is_title(heading: str, title: str) -> bool:
     h, t = heading.lower().strip(" :"), title.lower()
     return bool(h) and (h == t or (len(h) > 8 and h in t))
@@ -235,6 +249,8 @@ def chunk_document(doc: LoadedDocument, max_words: int = 170) -> list[TextNode]:
                 "content_hash": doc.content_hash,
                 "page": chunk.page if chunk.page is not None else -1,
                 "first_para": chunk.para or "",
+                # legislation that only amends other Acts answers no ordinary question
+                "amending": legislation and _is_amending(chunk.lines),
             }
             node = TextNode(
                 id_=f"{doc.doc_id}::{index:04d}",
