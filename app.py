@@ -130,6 +130,32 @@ def render(answer: Answer) -> tuple[str, str]:
     return body, sources_html(answer)
 
 
+def documents_html(bot: Assistant) -> str:
+    """The loaded documents: title, country, type, version, passages, licence."""
+    docs: dict[str, dict[str, Any]] = {}
+    for node in bot.nodes:
+        meta = node.metadata
+        entry = docs.setdefault(str(meta.get("doc_id", "")), {"meta": meta, "passages": 0})
+        entry["passages"] += 1
+    rows = []
+    for entry in sorted(docs.values(), key=lambda e: str(e["meta"].get("title", ""))):
+        meta = entry["meta"]
+        version = meta.get("source_version") or meta.get("retrieved") or ""
+        cells = [
+            meta.get("cite_as") or meta.get("title", ""),
+            meta.get("jurisdiction", ""),
+            DOC_TYPE_LABELS.get(str(meta.get("doc_type")), meta.get("doc_type", "")),
+            version,
+            entry["passages"],
+            meta.get("licence", ""),
+        ]
+        rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
+    head = "".join(
+        f"<th>{h}</th>" for h in ("Document", "Country", "Type", "Version", "Passages", "Licence")
+    )
+    return f'<table class="docs"><tr>{head}</tr>{"".join(rows)}</table>'
+
+
 def _plain_text(content: Any) -> str:
     """A chat message's text whatever Gradio's message format: a string, a {"text": ...}
     part, or a list of parts."""
@@ -210,6 +236,8 @@ def build_app(bot: Assistant, settings: Settings):
                 gr.Examples(EXAMPLES, inputs=question, label="Try one")
             with gr.Column(scale=2):
                 panel = gr.HTML("<p><em>Sources appear here.</em></p>", label="Sources")
+                with gr.Accordion("Documents in the index", open=False):
+                    gr.HTML(documents_html(bot))
 
         def _respond(message, history):
             yield from respond_stream(bot, message, history)

@@ -313,8 +313,11 @@ class ExtractiveAnswerer:
                 break
             if sent.passage not in passages_used and len(passages_used) >= s.max_citations:
                 continue
-            if any(_near_duplicate(sent.text, c.text) for c in chosen):
-                continue
+            if any(
+                _near_duplicate(sent.text, c.text) and _figures(sent.text) == _figures(c.text)
+                for c in chosen
+            ):
+                continue  # the same sentence again (but one stating another figure is kept)
             n_words = len(sent.text.split())
             if chosen and words + n_words > s.max_words * 1.15:
                 continue
@@ -419,6 +422,10 @@ _FIGURE = re.compile(
     r"\b(\d+(?:\.\d+)?)\s*(?:working |school |calendar )?(hours?|days?|weeks?|months?|years?|%)",
     re.I,
 )
+
+
+def _figures(text: str) -> set[tuple[str, str]]:
+    return {(value, unit.lower().rstrip("s")) for value, unit in _FIGURE.findall(text)}
 
 
 def disagreeing_figures(chosen, _by_passage, sources: list[Source], pool: list[Passage]) -> str:

@@ -237,6 +237,8 @@ def score_answer(q: GoldQuestion, answer: dict[str, Any]) -> dict[str, Any]:
         if refused
         else sum(1 for c in cited if q.evidence_in(c.get("text", ""))),
     }
+    row["items_without_lead_in"] = items_without_lead_in(text, cited) if not refused else []
+    row["status"] = answer.get("status", "not_found" if refused else "answered")
     if q.answerable:
         row["cited_gold"] = (not refused) and row["cited_passages_with_gold"] > 0
         norm = normalize(text)
@@ -405,6 +407,17 @@ def summarize(rows: list[dict[str, Any]], ks: tuple[int, ...] = KS) -> dict[str,
     out["answered_when_answerable"] = _mean([0.0 if r["refused"] else 1.0 for r in answerable])
     out["refused_when_unanswerable"] = _mean([1.0 if r["refused"] else 0.0 for r in unanswerable])
     out["key_facts"] = _mean([r.get("key_fact_coverage") for r in answerable])
+    # per status: how often each was given, and how often a 'partial' was right (the question
+    # was answerable and the gold passage was among the quotes)
+    for status in ("answered", "partial", "not_found", "out_of_scope"):
+        out[f"status_{status}"] = _mean([1.0 if r.get("status") == status else 0.0 for r in rows])
+    partials = [r for r in rows if r.get("status") == "partial"]
+    out["partial_right"] = (
+        _mean([1.0 if r["answerable"] and r.get("cited_gold") else 0.0 for r in partials])
+        if partials
+        else None
+    )
+    out["answers_with_bare_items"] = sum(1 for r in rows if r.get("items_without_lead_in"))
     words = [r["words"] for r in rows if not r["refused"]]
     out["median_words"] = statistics.median(words) if words else None
     totals = [r["total_ms"] for r in rows]
@@ -443,3 +456,48 @@ def make_configs(names: list[str], settings: Settings) -> list[Config]:
         raise ValueError(f"unknown config {unknown}; choose from {sorted(CONFIGS)}")
     embed_model = make_embed_model(settings.embedding)
     return [copy.copy(CONFIGS[n]).build(settings, embed_model) for n in names]
+
+
+_ITEM_LINE = re.compile(r"^\s*- (.*?)\s*(?:\[\d+\])?$")
+_SUBSECTION = re.compile(r"^\(\d+[A-Z]{0,3}\)")
+_LETTERED = re.compile(r"^\((?:[a-z]{1,2}|[ivx]{1,5})\)")
+
+
+def items_without_lead_in(answer_text: str, citations: list[dict[str, Any]]) -> list[str]:
+    """List items of an answer shown without the line that introduces them in their source:
+    a lettered item '(b) ...' without its subsection '(2) ...—', or a bullet without the
+    sentence before its list. An answer must never contain one."""
+    sources = {int(c["n"]): c.get("text", "") for c in citations}
+    bad: list[str] = []
+    for block in answer_text.split("\n\n"):
+        lines = block.splitlines()
+        for i, line in enumerate(lines):
+            m = _ITEM_LINE.match(line)
+            marker = re.search(r"\[(\d+)\]\s*$", line)
+            if not m or not marker:
+                continue
+            item = m.group(1)
+            source_lines = [
+                s.strip() for s in sources.get(int(marker.group(1)), "").splitlines() if s.strip()
+            ]
+            index = next((j for j, s in enumerate(source_lines) if item[:60] in s), None)
+            if index is None:
+                continue
+            before = " ".join(lines[:i])
+            for j in range(index - 1, -1, -1):
+                prev = source_lines[j]
+                prev_text = prev[2:] if prev.startswith("- ") else prev
+                if _LETTERED.match(item) and not prev.startswith("- "):
+                    break  # the lead-in is prose: checked below
+                if prev.startswith("- ") and _LETTERED.match(prev_text) and _LETTERED.match(item):
+                    continue  # a sibling item
+                if (
+                    prev.startswith("- ")
+                    and not _LETTERED.match(item)
+                    and not _SUBSECTION.match(item)
+                ):
+                    continue  # a sibling bullet
+                if prev_text[:60] not in before:
+                    bad.append(item[:80])
+                break
+    return bad

@@ -1,0 +1,146 @@
+"""Provision-level answers, pinpoints, legal force, statuses and signposting (fast: the
+hashing embedder and hand-made passages)."""
+
+from __future__ import annotations
+
+from assistant.answer import DISAGREE_LABEL, PARTIAL_LABEL, ExtractiveAnswerer
+from assistant.backends import HashEmbedding
+from assistant.core import ADVICE_ENGLAND, ADVICE_WALES, asks_to_compare, where_to_get_advice
+from assistant.pinpoint import cite_label, legal_force, pinpoint
+from assistant.retrieval import Vocabulary, defined_term
+from assistant.settings import AnswerSettings, StatusModelSettings
+from assistant.types import Passage
+from evals.runner import items_without_lead_in
+
+ALWAYS = StatusModelSettings(weights={}, bias=30.0)
+NEVER = StatusModelSettings(weights={}, bias=-30.0)
+MIDDLE = StatusModelSettings(weights={}, bias=0.0, answered_at=0.9, partial_at=0.3)
+
+ACT = {
+    "doc_id": "act",
+    "title": "Example Act",
+    "cite_as": "ALN Act 2018",
+    "doc_type": "legislation",
+    "section": "PART 2 > s.22 Giving copies of plans",
+    "jurisdiction": "Wales",
+}
+LAW = Passage(
+    "act::0001",
+    "- (1) A governing body must give a copy of the plan to—\n"
+    "- (a) the child and the child's parent,\n"
+    "- (b) the head teacher of the school, and\n"
+    "- (c) the local authority.\n"
+    "- (2) The copy must be given within 7 weeks of the decision.",
+    ACT,
+    1.0,
+    0.8,
+)
+CODE = Passage(
+    "code::0010",
+    "9.40 Local authorities must give parents a copy of the draft plan.\n"
+    "9.41 They should explain how the plan was drawn up and who contributed to it.",
+    {
+        "doc_id": "code",
+        "title": "SEND Code",
+        "cite_as": "SEND Code of Practice 2015",
+        "doc_type": "statutory-guidance",
+        "section": "9 EHC plans",
+        "jurisdiction": "England",
+    },
+    0.9,
+    0.7,
+)
+
+
+def _answerer(model: StatusModelSettings, passages=(LAW, CODE)) -> ExtractiveAnswerer:
+    vocab = Vocabulary([p.text for p in passages])
+    return ExtractiveAnswerer(AnswerSettings(status_model=model), HashEmbedding(), vocab)
+
+
+def test_a_list_item_from_legislation_is_quoted_with_its_whole_provision():
+    draft = _answerer(ALWAYS).answer(
+        "Who gets a copy: the head teacher of the school?", [LAW], None
+    )
+    assert "(1) A governing body must give a copy of the plan to—" in draft.text
+    for item in ("(a) the child", "(b) the head teacher", "(c) the local authority"):
+        assert item in draft.text
+    citation = draft.sources[0].to_citation()
+    assert items_without_lead_in(draft.text, [citation]) == []
+
+
+def test_legislation_is_cited_by_section_and_subsection():
+    assert pinpoint(LAW.text, ACT, ["(b) the head teacher of the school, and"]) == "s.22(1)"
+    assert pinpoint(LAW.text, ACT, ["(2) The copy must be given within 7 weeks"]) == "s.22(2)"
+    assert cite_label(ACT, "s.22(2)") == "ALN Act 2018 s.22(2)"
+
+
+def test_statutory_guidance_is_cited_by_paragraph():
+    meta = CODE.metadata
+    assert pinpoint(CODE.text, meta, ["They should explain how the plan"]) == "para 9.41"
+    assert cite_label(meta, "para 9.41") == "SEND Code of Practice 2015, para 9.41"
+    draft = _answerer(ALWAYS).answer(
+        "Must local authorities give parents a draft plan?", [CODE], None
+    )
+    assert draft.sources[0].cite.startswith("SEND Code of Practice 2015, para 9.4")
+
+
+def test_each_quote_carries_its_legal_force():
+    assert legal_force("A governing body must give a copy", "legislation") == "duty"
+    assert legal_force("Regulations may make provision", "legislation") == "power"
+    assert legal_force("Schools must not refuse", "legislation") == "prohibition"
+    assert legal_force("Local authorities must give parents", "statutory-guidance") == (
+        "statutory-requirement"
+    )
+    assert legal_force("They should explain", "statutory-guidance") == "statutory-guidance"
+    assert legal_force("Practitioners must reflect", "practice-guidance") == "practice"
+
+
+def test_the_status_model_decides_answered_partial_and_refused():
+    question = "Who must give a copy of the plan?"
+    assert _answerer(ALWAYS).answer(question, [LAW], None).status == "answered"
+    partial = _answerer(MIDDLE).answer("Who must give a copy of the plan in Narnia?", [LAW], None)
+    assert partial.status == "partial" and PARTIAL_LABEL in partial.text
+    assert "Narnia" in partial.missing
+    refused = _answerer(NEVER).answer(question, [LAW], None)
+    assert refused.refused and refused.status in ("not_found", "out_of_scope")
+    assert refused.sources  # the nearest passages are shown
+
+
+def test_passages_that_disagree_on_a_figure_are_both_shown():
+    old = Passage(
+        "old::0",
+        "STEP training requires attendance for 40 hours.",
+        {"doc_id": "old", "title": "Old copy", "doc_type": "practice-guidance"},
+        0.9,
+        0.8,
+    )
+    new = Passage(
+        "new::0",
+        "STEP training requires attendance for 6 hours.",
+        {"doc_id": "new", "title": "STEP", "doc_type": "practice-guidance"},
+        1.0,
+        0.8,
+    )
+    draft = _answerer(ALWAYS, (new, old)).answer(
+        "How many hours does STEP training require?", [new, old], None
+    )
+    assert DISAGREE_LABEL in draft.text
+    assert "6 hours" in draft.text and "40 hours" in draft.text
+
+
+def test_refusals_signpost_advice_for_the_country_asked_about():
+    assert where_to_get_advice("Can my son's IDP be stopped in Wales?") == ADVICE_WALES
+    assert where_to_get_advice("Can the council refuse an EHCP assessment?") == ADVICE_ENGLAND
+    both = where_to_get_advice("What is a support plan?")
+    assert "SNAP Cymru" in both and "SENDIASS" in both
+    assert both.startswith("Where to get advice (not from the documents)")
+
+
+def test_questions_naming_both_countries_are_compared_and_definitions_found():
+    assert asks_to_compare("What does Wales say about co-ordinators compared with England?")
+    assert not asks_to_compare("Who must designate an ALNCo in Wales?")
+    assert defined_term("What is an IDP?") == "idp"
+    assert defined_term("What does special educational provision mean?") == (
+        "special educational provision"
+    )
+    assert defined_term("Who must designate an ALNCo?") is None
