@@ -42,6 +42,19 @@ _DEFINITION_QUESTION = re.compile(
 )
 
 
+_LEGAL_QUESTION = re.compile(
+    r"\b(law|legal|legally|lawful|statutory|duty|duties|required|requirement|entitled|"
+    r"the act|regulations?|section \d+|legislation|obliged|have to|has to|must)\b",
+    re.I,
+)
+
+
+def asks_what_the_law_says(question: str) -> bool:
+    """A question about what is required ('must', 'legally', 'duty', 'have to'): the
+    provision itself is preferred to guidance that restates it."""
+    return bool(_LEGAL_QUESTION.search(question))
+
+
 def defined_term(question: str) -> str | None:
     """'IDP' for 'What is an IDP?', 'special educational provision' for 'What does special
     educational provision mean?'; None for other questions."""
@@ -113,6 +126,9 @@ class Retriever:
         self.embed_model = embed_model
         self.nodes = nodes
         self._definition_ids: set[str] = set()
+        self._by_position = {
+            (n.metadata.get("doc_id"), int(n.metadata.get("chunk_index", -1))): n for n in nodes
+        }
         candidate_k = max(settings.candidate_k, settings.top_k)
         vector_store = ChromaVectorStore(chroma_collection=collection)
         index = VectorStoreIndex.from_vector_store(vector_store, embed_model=embed_model)
@@ -153,6 +169,7 @@ class Retriever:
         bundle = QueryBundle(query_str=expand(question), embedding=query_embedding)
         results = self.retriever.retrieve(bundle)
         results = self._with_definitions(question, results)
+        results = self._with_neighbours(results)
         if not results:
             return []
         q = unit_vector(query_embedding or self.embed_query(question))
@@ -161,20 +178,55 @@ class Retriever:
         per_sentence = self.sentence_similarities(ids, q)
         if self.settings.rerank and per_sentence:
             top = max(float(r.score or 0.0) for r in results) or 1.0
+            legal = asks_what_the_law_says(question)
 
             def rerank_score(r: NodeWithScore) -> float:
                 sims = per_sentence.get(r.node.node_id) or (0.0,)
-                return (
+                score = (
                     0.5 * max(sims)
                     + 0.3 * dense.get(r.node.node_id, 0.0)
                     + 0.2 * float(r.score or 0.0) / top
                 )
+                if r.node.metadata.get("amending"):
+                    score *= self.settings.amending_weight
+                if r.node.node_id in self._definition_ids:
+                    score += self.settings.definition_bonus
+                if legal and r.node.metadata.get("doc_type") == "legislation":
+                    score += self.settings.law_bonus
+                return score
 
             results = sorted(results, key=rerank_score, reverse=True)
         return [
             _passage(r, dense.get(r.node.node_id), per_sentence.get(r.node.node_id))
             for r in results[:k]
         ]
+
+    def _with_neighbours(self, results: list[NodeWithScore]) -> list[NodeWithScore]:
+        """Add the chunks before and after the best candidates when they belong to the same
+        section: a section cut into several chunks is matched by one of them while its
+        answer sits in the next; the sentence-level re-rank then picks the one that answers."""
+        n = self.settings.neighbour_of_top
+        if not n:
+            return results
+        have = {r.node.node_id for r in results}
+        extra: list[NodeWithScore] = []
+        for r in results[:n]:
+            meta = r.node.metadata
+            for step in (-1, 1):
+                key = (meta.get("doc_id"), int(meta.get("chunk_index", -9)) + step)
+                node = self._by_position.get(key)
+                if (
+                    node is not None
+                    and node.node_id not in have
+                    and node.metadata.get("section") == meta.get("section")
+                ):
+                    have.add(node.node_id)
+                    extra.append(
+                        NodeWithScore(
+                            node=node, score=float(r.score or 0.0) * self.settings.neighbour_weight
+                        )
+                    )
+        return results + extra
 
     def _with_definitions(self, question: str, results: list[NodeWithScore]) -> list[NodeWithScore]:
         """For 'what is X?' / 'what does X mean?', add the chunks that define X

@@ -87,7 +87,22 @@ class RetrievalSettings(BaseModel):
         description="Added to the re-rank score of a chunk that defines the term a 'what is "
         "X?' question asks about ('“X” means ...'), so interpretation sections are found.",
     )
+    law_bonus: float = Field(
+        0.03,
+        description="Added to legislation chunks' re-rank score when the question asks what is "
+        "required ('must', 'legally', 'duty', 'have to'), so the provision itself ranks above "
+        "the Code's restatement of it. Small: a tie-breaker between near-equal passages.",
+    )
     definition_limit: int = Field(3, description="Most defining chunks added per question.")
+    neighbour_of_top: int = Field(
+        5,
+        description="For this many of the best candidates, the chunks just before and after "
+        "them in the same section join the candidates (0 turns it off): a section cut into "
+        "several chunks is often matched by one while the next one answers.",
+    )
+    neighbour_weight: float = Field(
+        0.9, description="A neighbour's fused score, as a share of the chunk that brought it."
+    )
     compare_widen: int = Field(
         3,
         description="A question naming both countries retrieves this many times top_k for "
@@ -138,26 +153,28 @@ class StatusModelSettings(BaseModel):
 
     weights: dict[str, float] = Field(
         {
-            "relevance": 6.9,
-            "best_dense": 1.2,
-            "coverage": 6.1,
-            "best_score": 2.0,
-            "type_missing": -3.3,
+            "relevance": 10.614,
+            "best_dense": 4.649,
+            "coverage": 15.756,
+            "best_score": 5.355,
+            "type_missing": -10.173,
         },
-        description="Logistic weights per signal. Fitted on the dev split only, by "
-        "`python -m evals.calibrate` (L2 strength by 5-fold cross-validation); see "
-        "evals/results for the fit's report.",
+        description="Logistic weights per signal. Fitted on the dev split only (126 "
+        "questions, 2026-12-01) by `python -m evals.calibrate`, L2 strength 0.1 chosen by "
+        "5-fold cross-validated log-loss; the test split is never used.",
     )
-    bias: float = Field(-5.2, description="Logistic intercept (fitted with the weights).")
+    bias: float = Field(-19.356, description="Logistic intercept (fitted with the weights).")
     answered_at: float = Field(
-        0.5,
-        description="p(answerable) at or above which the answer is 'answered'; chosen by "
-        "cross-validation on dev to balance answered-when-answerable and refused-when-not.",
+        0.82,
+        description="p(answerable) at or above which the answer is 'answered': the lowest "
+        "threshold above which 95% of dev questions were answerable (cross-validated). On "
+        "dev it coincides with partial_at: the fit found no band of half-answerable questions.",
     )
     partial_at: float = Field(
-        0.35,
-        description="Between this and answered_at the quotes are shown as 'partial', naming "
-        "what the documents do not cover; below it the answer is a refusal.",
+        0.82,
+        description="Below this the answer is a refusal; between it and answered_at the quotes "
+        "are shown as 'partial', naming what the documents do not cover. The middle of the "
+        "plateau (0.70-0.95) of near-best cross-validated balanced accuracy on dev.",
     )
 
 

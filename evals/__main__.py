@@ -150,8 +150,12 @@ def main(argv: list[str] | None = None) -> int:
             metrics.update(by_split(config_rows, config.name, ks))
             if hasattr(config, "ingest_seconds"):
                 notes[f"{config.name}_ingest_seconds"] = round(config.ingest_seconds, 1)
-    focus = "shipped" if "shipped" in metrics else next(iter(metrics))
+    focus = "shipped" if any(r["config"] == "shipped" for r in rows) else rows[0]["config"]
     focus_rows = [r for r in rows if r["config"] == focus]
+    notes["by_split_and_doc_type"] = {
+        split: breakdown([r for r in focus_rows if r["split"] == split], "doc_type")
+        for split in sorted({r["split"] for r in focus_rows}, key=lambda s: (s != "test", s))
+    }
     report = write_report(
         out,
         metrics,

@@ -8,8 +8,8 @@ the two thresholds from the cross-validated probabilities, and prints the settin
 assistant/settings.py (the defaults) with a JSON report under evals/results/. The test split
 is never read here.
 
-- partial_at: the threshold that maximises balanced accuracy (answerable answered, the rest
-  refused), counting a partial answer as an answer;
+- partial_at: the middle of the thresholds whose balanced accuracy (answerable answered, the
+  rest refused; a partial answer counts as an answer) is within 0.01 of the best;
 - answered_at: the lowest threshold at or above partial_at above which at least
   ``--precision`` of the dev questions are answerable (so 'answered' is said with confidence,
   and the band between the two is shown as 'partial').
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", choices=["fresh", "existing"], default="fresh")
     parser.add_argument("--settings", type=Path, help="YAML settings profile")
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--precision", type=float, default=0.9)
+    parser.add_argument("--precision", type=float, default=0.95)
     parser.add_argument("--out", type=Path, default=Path("evals/results"))
     args = parser.parse_args(argv)
 
@@ -120,7 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     l2 = min(scores, key=scores.get)
     p_cv = cross_validated(x, y, l2, args.folds, seed=0)
     thresholds = np.round(np.arange(0.05, 0.96, 0.01), 2)
-    partial_at = float(max(thresholds, key=lambda t: balanced_accuracy(p_cv, y, t)))
+    # the middle of the plateau of near-best thresholds (within 0.01 of the best balanced
+    # accuracy): the widest margin on both sides for questions unlike the dev ones
+    accuracy = np.array([balanced_accuracy(p_cv, y, t) for t in thresholds])
+    plateau = thresholds[accuracy >= accuracy.max() - 0.01]
+    partial_at = float(np.round(np.median(plateau), 2))
     answered_at = partial_at
     for t in thresholds[thresholds >= partial_at]:
         above = p_cv >= t
@@ -137,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": time.strftime("%Y-%m-%d"),
         "l2_by_cv_logloss": scores,
         "l2": l2,
+        "plateau": [float(plateau.min()), float(plateau.max())],
         "cv_balanced_accuracy_at_partial": round(balanced_accuracy(p_cv, y, partial_at), 3),
         "cv_answerable_answered": round(float((p_cv[y == 1] >= partial_at).mean()), 3),
         "cv_unanswerable_refused": round(float((p_cv[y == 0] < partial_at).mean()), 3),

@@ -463,41 +463,48 @@ _SUBSECTION = re.compile(r"^\(\d+[A-Z]{0,3}\)")
 _LETTERED = re.compile(r"^\((?:[a-z]{1,2}|[ivx]{1,5})\)")
 
 
+_LEADS = re.compile(r"(:|—|–|-|including|include|includes|following)\s*$", re.I)
+
+
+def _strip_marker(line: str) -> str:
+    line = line.strip()
+    line = line[2:] if line.startswith("- ") else line
+    return re.sub(r"\s*\[\d+\]\s*$", "", line).strip()
+
+
 def items_without_lead_in(answer_text: str, citations: list[dict[str, Any]]) -> list[str]:
-    """List items of an answer shown without the line that introduces them in their source:
-    a lettered item '(b) ...' without its subsection '(2) ...—', or a bullet without the
-    sentence before its list. An answer must never contain one."""
+    """List items shown without the line that introduces their list in the source:
+    '(b) ...' without its '(2) ... —', or a bullet without the sentence ending in ':' that
+    opens its list. (A subsection '(3) ...' is a provision of its own, not an item; a list
+    whose source has no lead-in line has nothing to show.) An answer must never have one."""
     sources = {int(c["n"]): c.get("text", "") for c in citations}
     bad: list[str] = []
     for block in answer_text.split("\n\n"):
         lines = block.splitlines()
         for i, line in enumerate(lines):
-            m = _ITEM_LINE.match(line)
             marker = re.search(r"\[(\d+)\]\s*$", line)
-            if not m or not marker:
+            if not line.strip().startswith("- ") or not marker:
                 continue
-            item = m.group(1)
-            source_lines = [
-                s.strip() for s in sources.get(int(marker.group(1)), "").splitlines() if s.strip()
-            ]
-            index = next((j for j, s in enumerate(source_lines) if item[:60] in s), None)
+            item = _strip_marker(line)
+            if _SUBSECTION.match(item):
+                continue
+            source = [x for x in sources.get(int(marker.group(1)), "").splitlines() if x.strip()]
+            index = next((j for j, x in enumerate(source) if item[:50] in x), None)
             if index is None:
                 continue
-            before = " ".join(lines[:i])
+            lettered = bool(_LETTERED.match(item))
+            lead = None
             for j in range(index - 1, -1, -1):
-                prev = source_lines[j]
-                prev_text = prev[2:] if prev.startswith("- ") else prev
-                if _LETTERED.match(item) and not prev.startswith("- "):
-                    break  # the lead-in is prose: checked below
-                if prev.startswith("- ") and _LETTERED.match(prev_text) and _LETTERED.match(item):
+                prev = _strip_marker(source[j])
+                if lettered and _LETTERED.match(prev):
                     continue  # a sibling item
-                if (
-                    prev.startswith("- ")
-                    and not _LETTERED.match(item)
-                    and not _SUBSECTION.match(item)
-                ):
+                if not lettered and source[j].strip().startswith("- ") and not _LEADS.search(prev):
                     continue  # a sibling bullet
-                if prev_text[:60] not in before:
-                    bad.append(item[:80])
+                lead = prev
                 break
+            if lead is None or (not lettered and not _LEADS.search(lead)):
+                continue  # the list has no lead-in line
+            shown = " ".join(_strip_marker(x) for x in lines[:i])
+            if lead[-40:] not in shown:  # its end: the sentence that opens the list
+                bad.append(item[:80])
     return bad

@@ -126,14 +126,28 @@ def test_the_cli_json_follows_the_contract(real_settings):
     result = _cli(["How long is the Step-back Practitioner's course?", "--json"], real_settings)
     assert result.returncode == 0, result.stderr
     obj = json.loads(result.stdout)
-    assert set(obj) == {"id", "question", "answer", "refused", "citations", "timings_ms"}
+    assert set(obj) == {
+        "id",
+        "question",
+        "answer",
+        "status",
+        "refused",
+        "missing",
+        "advice",
+        "citations",
+        "timings_ms",
+    }
     assert isinstance(obj["refused"], bool)
+    assert obj["status"] in ("answered", "partial", "not_found", "out_of_scope")
     assert set(obj["timings_ms"]) == {"retrieve", "answer", "total"}
     for c in obj["citations"]:
         assert set(c) == {
             "n",
             "doc_id",
             "title",
+            "cite",
+            "pinpoint",
+            "quotes",
             "section",
             "page",
             "jurisdiction",
@@ -151,11 +165,32 @@ def test_the_cli_jsonl_answers_each_line_and_reports_bad_lines(real_settings):
         '{"id": 7, "question": "What is the capital city of Australia?"}\n'
     )
     result = _cli(["--jsonl"], real_settings, stdin=stdin)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # one line was invalid (and reported)
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["id"] for r in rows] == ["a", 7]
     assert rows[1]["refused"] is True and rows[1]["citations"]
     assert "line 2 is not a JSON object" in result.stderr
+    assert rows[1]["status"] in ("not_found", "out_of_scope") and rows[1]["advice"]
+
+
+def test_a_legal_question_cites_the_provision_by_pinpoint(real_settings):
+    result = _cli(
+        ["Who must designate an additional learning needs co-ordinator in Wales?", "--json"],
+        real_settings,
+    )
+    obj = json.loads(result.stdout)
+    assert obj["status"] == "answered", obj
+    pinpoints = [c["pinpoint"] for c in obj["citations"] if c["doc_type"] == "legislation"]
+    assert any(p.startswith("s.") for p in pinpoints), obj["citations"]
+
+
+def test_the_graduated_approach_is_cited_from_the_code_by_paragraph(real_settings):
+    result = _cli(["What does the graduated approach involve?", "--json"], real_settings)
+    obj = json.loads(result.stdout)
+    assert not obj["refused"], obj
+    code = [c for c in obj["citations"] if c["doc_id"].startswith("send-code-of-practice")]
+    assert code and code[0]["pinpoint"].startswith("para"), obj["citations"]
+    assert code[0]["cite"].startswith("SEND Code of Practice 2015, para")
 
 
 def test_the_cli_says_what_to_do_when_there_is_no_index(tmp_path):

@@ -14,21 +14,30 @@ def test_follow_ups_read_the_plain_text_of_earlier_questions_in_any_message_form
         {"role": "user", "content": "plain string"},
     ]
     assert app._past_questions(history) == [
-        "Who must designate an ALNCo?", "And in a nursery?", "plain string"]
+        "Who must designate an ALNCo?",
+        "And in a nursery?",
+        "plain string",
+    ]
 
 
 def test_document_text_is_shown_as_text_never_as_markup_or_links():
     source = Source(1, "d", "Doc", "Sec", "text", 0.5)
-    answer = Answer("q", "See ![x](http://evil.test/a.png) and <img src=x> here. [1]", [source],
-                    "answered")
+    answer = Answer(
+        "q", "See ![x](http://evil.test/a.png) and <img src=x> here. [1]", [source], "answered"
+    )
     body, _ = app.render(answer)
     assert "](http" not in body and "<img" not in body.replace("\\<img", "")  # escaped: text
     assert "[[1]](#src-1)" in body
 
 
 def test_a_partial_or_refused_answer_shows_its_status_and_where_to_get_advice():
-    answer = Answer("q", "I couldn't find this in the guidance documents.", [], "not_found",
-                    advice="Where to get advice (not from the documents): SNAP Cymru.")
+    answer = Answer(
+        "q",
+        "I couldn't find this in the guidance documents.",
+        [],
+        "not_found",
+        advice="Where to get advice (not from the documents): SNAP Cymru.",
+    )
     body, panel = app.render(answer)
     assert body.startswith("**Not found**") and "SNAP Cymru" in body
     assert "No passages" in panel
