@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: setup setup-test browser run app ingest test test-fast lint eval bench clean
+.PHONY: setup setup-test browser run app ingest test test-fast lint eval bench soak clean
 
 setup: $(STAMP)
 
@@ -48,7 +48,8 @@ browser:
 	      || echo "*** chromium could not be installed: the browser tests will be SKIPPED (listed at the end) ***"; \
 	  else echo "*** chromium is missing and this is not root: run 'sudo apt-get install chromium' or the browser tests are SKIPPED ***"; fi; }
 
-# Exit status 1 from ingest means some files were skipped (reported); the index is still usable.
+# Exit status 1 from ingest means some files were skipped (reported) and the index is still
+# usable; 2 means ingest failed (the previous index is unchanged), and `make run` stops there.
 ingest: setup
 	$(PY) -m ingest; s=$$?; [ $$s -le 1 ] || exit $$s
 
@@ -73,6 +74,11 @@ eval: setup
 # Latency of the shipped configuration on the app's own index (medians of one run, never gated)
 bench: setup ingest
 	$(PY) -m evals --config shipped --index existing --no-check
+
+# Reliability figures (README "Reliability"): readers during rebuilds, store size over
+# ten ingests, interrupted ingests, hostile input; the SOAK lines print the measurements.
+soak: setup-test
+	$(PY) -m pytest tests/test_reliability.py tests/test_ingest.py -v -s -k "reader or ten_ingests or interrupted or symlink or laughs or unclosed or normalise or jsonl or exit" 2>&1 | grep -E "SOAK|PASSED|FAILED|passed|failed"
 
 clean:
 	rm -rf .data evals/results

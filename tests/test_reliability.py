@@ -176,6 +176,7 @@ def test_a_reader_never_fails_while_two_rebuilds_run(tmp_path, small_corpus, set
     finally:
         stop.set()
         reader.join(timeout=30)
+    print(f"\nSOAK reader during 2 rebuilds: {answered} answers, {len(errors)} failures")
     assert errors == [] and answered > 1, (errors, answered)
     assert bot.collection_name == store.active_collection_name(
         make_chroma_client(settings.store), "guidance"
@@ -195,6 +196,7 @@ def test_ten_ingests_leave_the_store_within_ten_percent_of_one(tmp_path, setting
     for _ in range(9):
         run_ingest(settings, rebuild=True, progress=False)
     ten = _store_bytes(tmp_path / "chroma")
+    print(f"\nSOAK store after 1 ingest {one / 1e6:.1f} MB, after 10: {ten / 1e6:.1f} MB")
     assert ten <= 1.10 * one, (one, ten)
 
 
