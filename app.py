@@ -22,6 +22,7 @@ from assistant.core import Assistant, build_assistant
 from assistant.errors import AssistantError, BackendError
 from assistant.pinpoint import FORCE_LABELS
 from assistant.settings import Settings, add_llm_arguments, llm_overrides, load_settings
+from assistant.text import STOPWORDS
 from assistant.types import Answer, Source, Token
 
 logger = logging.getLogger("app")
@@ -63,16 +64,30 @@ def _marker_links(text: str) -> str:
     return re.sub(r"\[(\d+)\]", r"[[\1]](#src-\1)", text)
 
 
-def _highlight(text: str, highlights: tuple[str, ...]) -> str:
+def _highlight(text: str, highlights: tuple[str, ...], words: tuple[str, ...] = ()) -> str:
+    """The passage as HTML: quoted sentences marked, and the question's own informative
+    words in bold wherever they occur (outside tags)."""
     escaped = html.escape(text)
     for sentence in sorted(set(highlights), key=len, reverse=True):
         needle = html.escape(sentence)
         if needle and needle in escaped:
             escaped = escaped.replace(needle, f"<mark>{needle}</mark>", 1)
+    if words:
+        pattern = re.compile(
+            r"(?<![\w&])(" + "|".join(re.escape(w) for w in words) + r")(?![\w;])", re.I
+        )
+        parts = re.split(r"(<[^>]+>)", escaped)
+        escaped = "".join(p if p.startswith("<") else pattern.sub(r"<b>\1</b>", p) for p in parts)
     return escaped
 
 
-def source_card(source: Source) -> str:
+def question_words(question: str) -> tuple[str, ...]:
+    """The question's informative words (no stopwords, at least 4 letters)."""
+    words = re.findall(r"[A-Za-z][A-Za-z'’-]{3,}", question or "")
+    return tuple(dict.fromkeys(w for w in words if w.lower() not in STOPWORDS))
+
+
+def source_card(source: Source, words: tuple[str, ...] = ()) -> str:
     """One cited passage as an HTML card with its document, section, country and type."""
     label = DOC_TYPE_LABELS.get(source.doc_type, source.doc_type)
     law = " law" if source.doc_type in ("legislation", "statutory-guidance") else ""
@@ -89,7 +104,7 @@ def source_card(source: Source) -> str:
         f'<div class="src-meta">{subtitle}{html.escape(source.section)}{page}<br>'
         f'<span class="badge">{html.escape(source.jurisdiction)}</span>'
         f'<span class="badge{law}">{html.escape(label)}</span>{force_badges}</div>'
-        f'<div class="src-text">{_highlight(source.text, source.highlights)}</div></div>'
+        f'<div class="src-text">{_highlight(source.text, source.highlights, words)}</div></div>'
     )
 
 
@@ -99,7 +114,8 @@ def sources_html(answer: Answer) -> str:
     heading = (
         "Nearest passages (they do not answer the question)" if answer.refused else "Cited passages"
     )
-    return f"<h3>{heading}</h3>" + "".join(source_card(s) for s in answer.sources)
+    words = question_words(answer.question)
+    return f"<h3>{heading}</h3>" + "".join(source_card(s, words) for s in answer.sources)
 
 
 STATUS_LABELS = {

@@ -41,3 +41,23 @@ def test_a_partial_or_refused_answer_shows_its_status_and_where_to_get_advice():
     body, panel = app.render(answer)
     assert body.startswith("**Not found**") and "SNAP Cymru" in body
     assert "No passages" in panel
+
+
+def test_the_question_words_are_highlighted_in_the_cited_passage():
+    source = Source(
+        1,
+        "d",
+        "Doc",
+        "Sec",
+        "The governing body must designate a person.",
+        0.5,
+        highlights=("The governing body must designate a person.",),
+    )
+    answer = Answer(
+        "Who must designate an ALNCo?",
+        "The governing body must designate a person. [1]",
+        [source],
+        "answered",
+    )
+    _, panel = app.render(answer)
+    assert "<mark>" in panel and "<b>designate</b>" in panel

@@ -109,3 +109,20 @@ def test_an_answers_file_from_another_system_can_be_scored(tmp_path):
     assert metrics["cited"] == 1.0 and metrics["key_facts"] == 1.0
     assert metrics["refused_when_unanswerable"] == 0.0
     assert metrics["citation_support"] == 0.5  # "Canberra" is not in its cited passage
+
+
+def test_every_configuration_builds_with_an_llm_backend(tmp_path, small_corpus, settings_factory):
+    """`python -m evals --llm openai-compatible ...` without --config used to crash: the
+    baseline was built without the LLM settings."""
+    from evals.runner import make_configs
+    from ingest.pipeline import run_ingest
+
+    settings = settings_factory(
+        tmp_path,
+        small_corpus,
+        answer={"backend": "openai-compatible"},
+        llm={"url": "http://127.0.0.1:9/v1"},  # never contacted while building
+    )
+    run_ingest(settings, progress=False)
+    configs = make_configs(["baseline", "dense", "shipped"], settings)
+    assert [c.name for c in configs] == ["baseline", "dense", "shipped"]
