@@ -189,19 +189,7 @@ class Assistant:
         if draft.refused:
             logger.info("refused %r: %s", text[:80], draft.reason)
         advice = where_to_get_advice(text) if draft.status != "answered" else ""
-        yield Answer(
-            text,
-            draft.text,
-            draft.sources,
-            draft.status,
-            timings,
-            reason=draft.reason,
-            diagnostics=draft.diagnostics,
-            query=query,
-            checker=draft.checker,
-            missing=draft.missing,
-            advice=advice,
-        )
+        yield Answer.from_draft(text, draft, timings, query=query, advice=advice)
 
 
 _WALES = re.compile(

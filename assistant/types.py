@@ -112,6 +112,24 @@ class Answer:
     def refused(self) -> bool:
         return self.status in REFUSED_STATUSES
 
+    @classmethod
+    def from_draft(
+        cls, question: str, draft: Draft, timings_ms: dict[str, float], **extra: Any
+    ) -> Answer:
+        """The answer to show for an answerer's draft (``extra``: query, advice)."""
+        return cls(
+            question,
+            draft.text,
+            draft.sources,
+            draft.status,
+            timings_ms,
+            reason=draft.reason,
+            diagnostics=draft.diagnostics,
+            checker=draft.checker,
+            missing=draft.missing,
+            **extra,
+        )
+
     def to_json(self, id: Any = None) -> dict[str, Any]:
         """The stable JSON contract read by the evaluation suite and outside tools."""
         return {

@@ -25,6 +25,7 @@ from evals.runner import (
     run_config,
     score_answers_file,
     summarize,
+    with_temporary_store,
 )
 
 DEFAULT_CONFIGS = "baseline,dense,bm25,hybrid-rrf,hybrid,shipped"
@@ -122,13 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.index == "fresh":
             from ingest.pipeline import run_ingest
 
-            settings = settings.model_copy(
-                update={
-                    "store": settings.store.model_copy(
-                        update={"path": Path(tmp) / "chroma", "url": None}
-                    )
-                }
-            )
+            settings = with_temporary_store(settings, Path(tmp))
             started = time.perf_counter()
             ingest = run_ingest(settings, progress=not args.quiet)
             notes["ingest_seconds"] = round(time.perf_counter() - started, 1)

@@ -29,6 +29,7 @@ import numpy as np
 import assistant  # noqa: F401  (offline, no telemetry)
 from assistant.settings import StatusModelSettings, load_settings
 from evals.gold import load_splits
+from evals.runner import with_temporary_store
 
 SIGNALS = tuple(StatusModelSettings().weights)
 
@@ -94,13 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.index == "fresh":
             from ingest.pipeline import run_ingest
 
-            settings = settings.model_copy(
-                update={
-                    "store": settings.store.model_copy(
-                        update={"path": Path(tmp) / "chroma", "url": None}
-                    )
-                }
-            )
+            settings = with_temporary_store(settings, Path(tmp))
             run_ingest(settings, progress=False)
         bot = build_assistant(settings)
         rows, labels = [], []

@@ -145,15 +145,13 @@ class QuickstartBaseline(Config):
             "answer": (done - retrieved) * 1000,
             "total": (done - started) * 1000,
         }
-        return Answer(
-            text,
-            draft.text,
-            draft.sources,
-            draft.status,
-            timings,
-            reason=draft.reason,
-            diagnostics=draft.diagnostics,
-        )
+        return Answer.from_draft(text, draft, timings)
+
+
+def with_temporary_store(settings: Settings, folder: Path) -> Settings:
+    """The settings with an embedded store in ``folder`` (a fresh index for a run)."""
+    store = settings.store.model_copy(update={"path": Path(folder) / "chroma", "url": None})
+    return settings.model_copy(update={"store": store})
 
 
 def _fixed(mode: str, fusion: str = "relative_score", rerank: bool = False) -> dict[str, Any]:
