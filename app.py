@@ -67,9 +67,9 @@ def _marker_links(text: str) -> str:
 def _highlight(text: str, highlights: tuple[str, ...], words: tuple[str, ...] = ()) -> str:
     """The passage as HTML: quoted sentences marked, and the question's own informative
     words in bold wherever they occur (outside tags)."""
-    escaped = html.escape(text)
+    escaped = html.escape(_plain(text))
     for sentence in sorted(set(highlights), key=len, reverse=True):
-        needle = html.escape(sentence)
+        needle = html.escape(_plain(sentence))
         if needle and needle in escaped:
             escaped = escaped.replace(needle, f"<mark>{needle}</mark>", 1)
     if words:
@@ -126,8 +126,17 @@ STATUS_LABELS = {
 }
 
 
+_EMPHASIS = re.compile(r"(\*{1,2}|_{2})(\S(?:.*?\S)?)\1")
+
+
+def _plain(text: str) -> str:
+    """Document text without its Markdown emphasis ('“*nursery education*”' in the Acts)."""
+    return _EMPHASIS.sub(r"\2", text)
+
+
 def _as_text(markdown: str) -> str:
     """Quoted document text shown as text: no Markdown or HTML of its own is rendered."""
+    markdown = _plain(markdown)
     return re.sub(r"([\\`*_{}<>#|!~])", r"\\\1", markdown).replace("](", "]\\(")
 
 

@@ -61,3 +61,12 @@ def test_the_question_words_are_highlighted_in_the_cited_passage():
     )
     _, panel = app.render(answer)
     assert "<mark>" in panel and "<b>designate</b>" in panel
+
+
+def test_markdown_emphasis_in_the_acts_is_not_shown_as_asterisks():
+    text = "In this section “*independent advocacy services*” means advice. [1]"
+    source = Source(1, "d", "Doc", "Sec", text[:-4], 0.5, highlights=(text[:-4],))
+    body, panel = app.render(Answer("What are advocacy services?", text, [source], "answered"))
+    assert "*" not in body.replace("\\\\*", "*").replace("**", "") or "\\\\*" not in body
+    assert "“independent advocacy services”" in body
+    assert "*" not in panel
