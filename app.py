@@ -23,7 +23,7 @@ from assistant.errors import AssistantError, BackendError
 from assistant.pinpoint import FORCE_LABELS
 from assistant.settings import Settings, add_llm_arguments, llm_overrides, load_settings
 from assistant.text import STOPWORDS
-from assistant.types import Answer, Source, Token
+from assistant.types import Answer, Scope, Source, Token
 
 logger = logging.getLogger("app")
 
@@ -150,6 +150,8 @@ def render(answer: Answer) -> tuple[str, str]:
         body = f"{label}\n\n{body}"
     if answer.refused and answer.sources:
         body += "\n\nThe nearest passages are listed under Sources, so you can check for yourself."
+    if answer.notice:
+        body += "\n\n*" + _as_text(answer.notice) + "*"
     if answer.advice:
         body += "\n\n*" + _as_text(answer.advice).replace("\n", "*\n\n*") + "*"
     return body, sources_html(answer)
@@ -197,7 +199,23 @@ def _past_questions(history: list[dict]) -> list[str]:
     return [_plain_text(m.get("content", "")) for m in history if m.get("role") == "user"]
 
 
-def respond_stream(bot: Assistant, message: str, history: list[dict] | None):
+COUNTRIES = {"Wales and England": None, "Wales only": "Wales", "England only": "England"}
+TYPE_CHOICES = {
+    "All documents": (),
+    "Legislation only": ("legislation",),
+    "Legislation and statutory guidance": ("legislation", "statutory-guidance"),
+    "Statutory guidance only": ("statutory-guidance",),
+    "Practice guidance, research and case studies": ("practice-guidance", "research", "case-study"),
+}
+
+
+def respond_stream(
+    bot: Assistant,
+    message: str,
+    history: list[dict] | None,
+    country: str = "Wales and England",
+    types: str = "All documents",
+):
     """Answer one chat turn, streaming a generated answer as it is written; the checked
     answer replaces the draft when it is done. Never raises to the browser."""
     history = list(history or [])
@@ -205,7 +223,8 @@ def respond_stream(bot: Assistant, message: str, history: list[dict] | None):
     turn = history + [{"role": "user", "content": html.escape(message or "")}]
     draft = ""
     try:
-        for event in bot.stream(message, past):
+        scope = Scope(COUNTRIES.get(country), TYPE_CHOICES.get(types, ()))
+        for event in bot.stream(message, past, scope):
             if isinstance(event, Token):
                 draft += event.text
                 yield (
@@ -229,10 +248,14 @@ def respond_stream(bot: Assistant, message: str, history: list[dict] | None):
 
 
 def respond(
-    bot: Assistant, message: str, history: list[dict] | None
+    bot: Assistant,
+    message: str,
+    history: list[dict] | None,
+    country: str = "Wales and England",
+    types: str = "All documents",
 ) -> tuple[list[dict], str, str]:
     """One chat turn, finished (the last thing respond_stream yields)."""
-    return deque(respond_stream(bot, message, history), maxlen=1)[0]
+    return deque(respond_stream(bot, message, history, country, types), maxlen=1)[0]
 
 
 def build_app(bot: Assistant, settings: Settings):
@@ -258,17 +281,25 @@ def build_app(bot: Assistant, settings: Settings):
                 with gr.Row():
                     ask = gr.Button("Ask", variant="primary")
                     clear = gr.Button("Clear")
+                with gr.Row():
+                    country = gr.Dropdown(
+                        list(COUNTRIES), value="Wales and England", label="Country"
+                    )
+                    doc_types = gr.Dropdown(
+                        list(TYPE_CHOICES), value="All documents", label="Documents"
+                    )
                 gr.Examples(EXAMPLES, inputs=question, label="Try one")
             with gr.Column(scale=2):
                 panel = gr.HTML("<p><em>Sources appear here.</em></p>", label="Sources")
                 with gr.Accordion("Documents in the index", open=False):
                     gr.HTML(documents_html(bot))
 
-        def _respond(message, history):
-            yield from respond_stream(bot, message, history)
+        def _respond(message, history, country_choice, type_choice):
+            yield from respond_stream(bot, message, history, country_choice, type_choice)
 
-        ask.click(_respond, [question, chat], [chat, panel, question], api_name="ask")
-        question.submit(_respond, [question, chat], [chat, panel, question], api_name=False)
+        inputs = [question, chat, country, doc_types]
+        ask.click(_respond, inputs, [chat, panel, question], api_name="ask")
+        question.submit(_respond, inputs, [chat, panel, question], api_name=False)
         clear.click(
             lambda: ([], "<p><em>Sources appear here.</em></p>", ""),
             None,

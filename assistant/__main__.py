@@ -7,11 +7,13 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import assistant  # noqa: F401  (offline, no telemetry)
 from assistant.errors import AssistantError
+from assistant.pinpoint import DOC_TYPES
 from assistant.settings import add_llm_arguments, llm_overrides, load_settings
-from assistant.types import Answer, Token
+from assistant.types import Answer, Scope, Token
 
 
 def format_text(answer: Answer) -> str:
@@ -29,12 +31,28 @@ def format_text(answer: Answer) -> str:
         lines.append(
             f"[{s.n}] {s.cite or s.title} — {s.section}{page} ({s.jurisdiction}, {s.doc_type})"
         )
+    if answer.notice:
+        lines += ["", answer.notice]
     if answer.advice:
         lines += ["", answer.advice]
     return "\n".join(lines)
 
 
-def _answer_jsonl(bot, lines, out) -> int:
+def _scope(country: str | None, doc_types: Any) -> Scope:
+    """A Scope from CLI or JSON values ('wales', 'legislation,statutory-guidance')."""
+    if isinstance(doc_types, str):
+        doc_types = [t for t in doc_types.split(",") if t.strip()]
+    types = tuple(str(t).strip().lower() for t in doc_types or ())
+    unknown = [t for t in types if t not in DOC_TYPES]
+    if unknown:
+        raise ValueError(f"unknown document type {unknown}; choose from {sorted(DOC_TYPES)}")
+    name = (country or "").strip().capitalize() or None
+    if name not in (None, "Wales", "England"):
+        raise ValueError(f"unknown country {country!r}: choose Wales or England")
+    return Scope(name, types)
+
+
+def _answer_jsonl(bot, lines, out, default: Scope | None = None) -> int:
     """Answer every valid {"id", "question"} line (read as bytes, so one bad byte loses one
     line, not the batch); report each invalid line on stderr. Exit 1 if any was invalid."""
     invalid = 0
@@ -58,7 +76,17 @@ def _answer_jsonl(bot, lines, out) -> int:
             print(f"error: line {number} is not a JSON object ({e}); skipped", file=sys.stderr)
             invalid += 1
             continue
-        answer = bot.ask(item.get("question", ""))
+        try:
+            scope = (
+                _scope(item.get("country"), item.get("doc_types"))
+                if "country" in item or "doc_types" in item
+                else default
+            )
+        except ValueError as e:
+            print(f"error: line {number}: {e}; skipped", file=sys.stderr)
+            invalid += 1
+            continue
+        answer = bot.ask(item.get("question", ""), scope=scope)
         out.write(json.dumps(answer.to_json(item.get("id")), ensure_ascii=False) + "\n")
         out.flush()
     if invalid:
@@ -86,6 +114,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="print a generated answer as it is written (then the checked answer)",
     )
+    ask.add_argument(
+        "--country",
+        choices=["Wales", "England", "wales", "england"],
+        help="answer only from this country's documents",
+    )
+    ask.add_argument(
+        "--doc-type",
+        metavar="TYPES",
+        help="answer only from these document types, comma-separated: "
+        "legislation, statutory-guidance, practice-guidance, research, case-study",
+    )
     add_llm_arguments(ask)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -100,11 +139,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
+    try:
+        scope = _scope(args.country, args.doc_type)
+    except ValueError as e:
+        parser.error(str(e))
     if args.jsonl:
-        return _answer_jsonl(bot, sys.stdin.buffer, sys.stdout)
+        return _answer_jsonl(bot, sys.stdin.buffer, sys.stdout, scope)
     if args.stream and not args.json:
         answer = None
-        for event in bot.stream(args.question):
+        for event in bot.stream(args.question, scope=scope):
             if isinstance(event, Token):
                 print(event.text, end="", flush=True)
             else:
@@ -117,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         print(format_text(answer))
         return 0
-    answer = bot.ask(args.question)
+    answer = bot.ask(args.question, scope=scope)
     if answer.checker and answer.checker.get("fallback"):
         print(f"note: {answer.reason}", file=sys.stderr)
     if args.json:

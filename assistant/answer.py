@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from assistant.glossary import expand
-from assistant.pinpoint import cite_label, legal_force, pinpoint
+from assistant.pinpoint import cite_label, legal_force, paragraph_number, pinpoint
 from assistant.retrieval import Vocabulary
 from assistant.settings import AnswerSettings, StatusModelSettings
 from assistant.text import split_sentences, unit_vector
@@ -121,7 +121,8 @@ class _Sentence:
     position: int  # line/sentence order inside the passage
     is_item: bool
     intro: int | None  # position of the sentence that introduces this list item
-    provision: int | None = None  # legislation: position where its subsection starts
+    provision: int | None = None  # where its subsection (or numbered paragraph) starts
+    law: bool = False  # from legislation: always quoted by whole provision
     score: float = 0.0
 
 
@@ -136,19 +137,26 @@ def _candidates(passages: list[Passage]) -> list[_Sentence]:
     for p_index, passage in enumerate(passages):
         intro: int | None = None
         legislation = passage.metadata.get("doc_type") == "legislation"
-        provision: int | None = 0 if legislation else None
+        guidance = passage.metadata.get("doc_type") == "statutory-guidance"
+        provision: int | None = 0 if legislation or guidance else None
         for position, (text, is_item) in enumerate(split_sentences(passage.text)):
             if legislation and _SUBSECTION_START.match(text):
                 provision = position
+            elif guidance and paragraph_number(text):
+                provision = position  # a numbered paragraph of the Code or the framework
             if INJECTION.search(text):
                 continue  # keeps its position (stored vectors line up), never selected
             leads = text.rstrip().endswith((":", "—", "–", "-"))
             if is_item:
-                sentences.append(_Sentence(text, p_index, position, True, intro, provision))
+                sentences.append(
+                    _Sentence(text, p_index, position, True, intro, provision, legislation)
+                )
                 if leads:  # "(4) Regulations may—" introduces the items (a), (b) below it
                     intro = position
             else:
-                sentences.append(_Sentence(text, p_index, position, False, None, provision))
+                sentences.append(
+                    _Sentence(text, p_index, position, False, None, provision, legislation)
+                )
                 intro = position if leads else None
     return sentences
 
@@ -344,6 +352,22 @@ class ExtractiveAnswerer:
                 ):
                     chosen.append(x)
                     words += len(x.text.split())
+        # A chosen sentence that leans on the one before ("This is known as...") is never
+        # shown alone: the sentences before it come too, back to one that stands by itself.
+        for sent in list(chosen):
+            back = sent
+            while _ANAPHOR.match(back.text) and not back.is_item:
+                prev = by_place.get((back.passage, back.position - 1))
+                if (
+                    prev is None
+                    or prev.is_item
+                    or (prev.provision != back.provision and back.provision is not None)
+                ):
+                    break
+                if prev not in chosen:
+                    chosen.append(prev)
+                    words += len(prev.text.split())
+                back = prev
         # Lists stay lists: a chosen lead-in brings its items; a chosen item brings its lead-in.
         extra: list[_Sentence] = []
         for sent in chosen:
@@ -358,8 +382,19 @@ class ExtractiveAnswerer:
                 chosen.append(x)
                 words += len(x.text.split())
         # Legislation is quoted by whole provision: a chosen sentence brings the rest of its
-        # subsection (lead-in and every item), whatever the word budget.
-        provisions = {(x.passage, x.provision) for x in chosen if x.provision is not None}
+        # subsection (lead-in and every item), whatever the word budget. A numbered paragraph
+        # of statutory guidance comes whole too when it is short enough to read as one quote.
+        unit_words: dict[tuple[int, int | None], int] = {}
+        for x in sentences:
+            unit_words[(x.passage, x.provision)] = unit_words.get(
+                (x.passage, x.provision), 0
+            ) + len(x.text.split())
+        provisions = {
+            (x.passage, x.provision)
+            for x in chosen
+            if x.provision is not None
+            and (x.law or unit_words[(x.passage, x.provision)] <= s.max_paragraph_words)
+        }
         for x in sentences:
             if (x.passage, x.provision) in provisions and x not in chosen:
                 chosen.append(x)

@@ -23,7 +23,7 @@ from assistant.conversation import standalone_question
 from assistant.errors import IndexMissingError
 from assistant.retrieval import Retriever, Vocabulary
 from assistant.settings import Settings
-from assistant.types import Answer, Draft, Passage, StreamingAnswerer, Token
+from assistant.types import Answer, Draft, Passage, Scope, StreamingAnswerer, Token
 
 logger = logging.getLogger(__name__)
 
@@ -99,14 +99,18 @@ class Assistant:
                     self._load()
 
     def _retrieve_with_reload(
-        self, query: str, k: int | None = None
+        self, query: str, k: int | None = None, scope: Scope | None = None
     ) -> tuple[Retriever, list[float], list[Passage]]:
         """Retrieve; if ingest deleted the generation we hold meanwhile, reload once and retry."""
         for attempt in (1, 2):
             retriever = self.retriever
             try:
                 embedding = retriever.embed_query(query)
-                return retriever, embedding, retriever.retrieve(query, k, query_embedding=embedding)
+                return (
+                    retriever,
+                    embedding,
+                    retriever.retrieve(query, k, query_embedding=embedding, scope=scope),
+                )
             except Exception as e:
                 if attempt == 2 or not store.is_missing_collection(e):
                     raise
@@ -131,21 +135,27 @@ class Assistant:
                 self._reload_if_switched()
         return []
 
-    def ask(self, question: Any, history: list[str] | None = None) -> Answer:
+    def ask(
+        self, question: Any, history: list[str] | None = None, scope: Scope | None = None
+    ) -> Answer:
         """Answer a question with cited sources, or refuse and show the nearest passages.
 
         ``history`` holds the earlier questions of the conversation, oldest first; a
         follow-up ("what about Wales?") is rewritten into a standalone query from it.
         """
         answer = None
-        for event in self.stream(question, history):
+        for event in self.stream(question, history, scope):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None
         return answer
 
-    def stream(self, question: Any, history: list[str] | None = None) -> Iterator[Token | Answer]:
-        """Yields Token while a generative backend writes, then the final Answer."""
+    def stream(
+        self, question: Any, history: list[str] | None = None, scope: Scope | None = None
+    ) -> Iterator[Token | Answer]:
+        """Yields Token while a generative backend writes, then the final Answer.
+        ``scope`` limits the documents answered from (a country, document types)."""
+        scope = scope or Scope()
         started = time.perf_counter()
         text = clean_question(question, self.settings.answer.max_question_chars)
         if not any(ch.isalnum() for ch in text):
@@ -161,12 +171,12 @@ class Assistant:
         self.refresh_if_stale()
         past = [clean_question(h, self.settings.answer.max_question_chars) for h in history or []]
         query = standalone_question(text, [h for h in past if h], self.vocab, self.llm)
-        if asks_to_compare(query):
+        if asks_to_compare(query) and not scope.country:
             retrieved = time.perf_counter()
             draft = self._compare(query)
         else:
             draft = None
-            _, embedding, passages = self._retrieve_with_reload(query)
+            _, embedding, passages = self._retrieve_with_reload(query, scope=scope)
             retrieved = time.perf_counter()
         answerer = self.answerer  # the one matching the generation retrieval used
         if draft is not None:
@@ -189,7 +199,15 @@ class Assistant:
         if draft.refused:
             logger.info("refused %r: %s", text[:80], draft.reason)
         advice = where_to_get_advice(text) if draft.status != "answered" else ""
-        yield Answer.from_draft(text, draft, timings, query=query, advice=advice)
+        yield Answer.from_draft(
+            text,
+            draft,
+            timings,
+            query=query,
+            advice=advice,
+            notice=other_country_notice(text, draft),
+            scope=scope,
+        )
 
 
 _WALES = re.compile(
@@ -231,6 +249,21 @@ def where_to_get_advice(question: str) -> str:
 
 
 _BOTH = (re.compile(r"\b(wales|welsh|cymru)\b", re.I), re.compile(r"\b(england|english)\b", re.I))
+
+
+def other_country_notice(question: str, draft: Draft) -> str:
+    """A fixed note when the question names one country and every cited passage is from
+    the other's documents (their law differs)."""
+    wales, england = (bool(p.search(question)) for p in _BOTH)
+    if draft.refused or wales == england or not draft.sources:
+        return ""
+    asked, other = ("Wales", "England") if wales else ("England", "Wales")
+    if all(src.jurisdiction == other for src in draft.sources):
+        return (
+            f"Note: you asked about {asked}, but these passages are from {other}'s "
+            f"documents; {other}'s law and guidance differ from {asked}'s."
+        )
+    return ""
 
 
 def asks_to_compare(question: str) -> bool:

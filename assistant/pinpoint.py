@@ -105,6 +105,8 @@ _MUST_NOT = re.compile(r"\b(must not|shall not|may not)\b", re.I)
 _MAY = re.compile(r"\bmay\b", re.I)
 _SHOULD = re.compile(r"\b(should|ought to)\b", re.I)
 
+DOC_TYPES = ("legislation", "statutory-guidance", "practice-guidance", "research", "case-study")
+
 FORCE_LABELS = {
     "duty": "legal duty",
     "prohibition": "legal duty (must not)",

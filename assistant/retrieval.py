@@ -26,7 +26,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from assistant.glossary import expand, expansions
 from assistant.settings import RetrievalSettings
 from assistant.text import STOPWORDS, TOKEN, unit_vector
-from assistant.types import Passage
+from assistant.types import Passage, Scope
 
 logger = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -95,6 +95,16 @@ class Vocabulary:
         return term in self.df
 
 
+def _where(scope: Scope) -> dict[str, Any]:
+    """The scope as a Chroma metadata filter."""
+    parts: list[dict[str, Any]] = []
+    if scope.country:
+        parts.append({"jurisdiction": scope.country})
+    if scope.doc_types:
+        parts.append({"doc_type": {"$in": list(scope.doc_types)}})
+    return parts[0] if len(parts) == 1 else {"$and": parts}
+
+
 def _passage(
     nws: NodeWithScore, dense: float | None, sentence_sims: tuple[float, ...] | None = None
 ) -> Passage:
@@ -126,6 +136,8 @@ class Retriever:
         self.embed_model = embed_model
         self.nodes = nodes
         self._definition_ids: set[str] = set()
+        self._bm25_wide: BM25Retriever | None = None
+        self._by_id = {n.node_id: n for n in nodes}
         self._by_position = {
             (n.metadata.get("doc_id"), int(n.metadata.get("chunk_index", -1))): n for n in nodes
         }
@@ -160,16 +172,25 @@ class Retriever:
         return self.embed_model.get_query_embedding(question)
 
     def retrieve(
-        self, question: str, k: int | None = None, query_embedding: list[float] | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        query_embedding: list[float] | None = None,
+        scope: Scope | None = None,
     ) -> list[Passage]:
-        """The k best passages for the question, each with its dense cosine similarity."""
+        """The k best passages for the question, each with its dense cosine similarity;
+        only passages of documents ``scope`` admits, when one is given."""
         k = k or self.settings.top_k
         if query_embedding is None and self.settings.mode != "bm25":
             query_embedding = self.embed_query(question)
         bundle = QueryBundle(query_str=expand(question), embedding=query_embedding)
         results = self.retriever.retrieve(bundle)
+        if scope is not None and not scope.everything:
+            results = self._in_scope(bundle, results, scope)
         results = self._with_definitions(question, results)
         results = self._with_neighbours(results)
+        if scope is not None and not scope.everything:
+            results = [r for r in results if scope.admits(r.node.metadata)]
         if not results:
             return []
         q = unit_vector(query_embedding or self.embed_query(question))
@@ -200,6 +221,47 @@ class Retriever:
             _passage(r, dense.get(r.node.node_id), per_sentence.get(r.node.node_id))
             for r in results[:k]
         ]
+
+    def _in_scope(
+        self, bundle: QueryBundle, results: list[NodeWithScore], scope: Scope
+    ) -> list[NodeWithScore]:
+        """The fused candidates that the scope admits, topped up with the best admitted
+        chunks by BM25 and by meaning (the fused list alone may hold few of them)."""
+        kept = [r for r in results if scope.admits(r.node.metadata)]
+        have = {r.node.node_id for r in kept}
+        wide = self.settings.candidate_k * self.settings.scope_widen
+        extra: list[NodeWithScore] = []
+        if self.settings.mode != "bm25" and bundle.embedding is not None:
+            found = self.collection.query(
+                query_embeddings=[list(map(float, bundle.embedding))],
+                n_results=self.settings.candidate_k,
+                where=_where(scope),
+                include=["distances"],
+            )
+            for node_id, distance in zip(found["ids"][0], found["distances"][0], strict=True):
+                if node_id in self._by_id:  # cosine distance -> similarity
+                    extra.append(NodeWithScore(node=self._by_id[node_id], score=1.0 - distance))
+        if self.settings.mode != "dense":
+            extra += [
+                r for r in self.bm25_wide(wide).retrieve(bundle) if scope.admits(r.node.metadata)
+            ][: self.settings.candidate_k]
+        top = max((float(r.score or 0.0) for r in kept + extra), default=1.0) or 1.0
+        for r in extra:
+            if r.node.node_id not in have:
+                have.add(r.node.node_id)
+                kept.append(NodeWithScore(node=r.node, score=float(r.score or 0.0) / top))
+        return kept
+
+    def bm25_wide(self, k: int) -> BM25Retriever:
+        """A BM25 retriever over the same index returning ``k`` results (for scoped search)."""
+        if self._bm25_wide is None or self._bm25_wide.similarity_top_k != k:
+            self._bm25_wide = BM25Retriever.from_defaults(
+                nodes=self.nodes,
+                similarity_top_k=min(k, len(self.nodes)),
+                stemmer=Stemmer.Stemmer("english"),
+                language="english",
+            )
+        return self._bm25_wide
 
     def _with_neighbours(self, results: list[NodeWithScore]) -> list[NodeWithScore]:
         """Add the chunks before and after the best candidates when they belong to the same

@@ -103,6 +103,11 @@ class RetrievalSettings(BaseModel):
     neighbour_weight: float = Field(
         0.9, description="A neighbour's fused score, as a share of the chunk that brought it."
     )
+    scope_widen: int = Field(
+        5,
+        description="With a country or document-type filter, BM25 is asked for this many "
+        "times candidate_k results so enough admitted passages remain after filtering.",
+    )
     compare_widen: int = Field(
         3,
         description="A question naming both countries retrieves this many times top_k for "
@@ -189,6 +194,12 @@ class AnswerSettings(BaseModel):
         120, description="Longest extractive answer in words (lists may run on a little)."
     )
     max_sentences: int = Field(5, description="Most sentences in an extractive answer.")
+    max_paragraph_words: int = Field(
+        90,
+        description="A numbered paragraph of statutory guidance up to this long is quoted whole "
+        "when one of its sentences is chosen (a sentence alone often leans on the one before: "
+        "'This is known as the graduated approach'); longer ones are quoted by sentence.",
+    )
     max_citations: int = Field(3, description="Most passages one answer cites.")
     min_relevance: float = Field(
         0.30,

@@ -54,6 +54,26 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Scope:
+    """Which documents a question may be answered from (empty: all of them)."""
+
+    country: str | None = None  # "Wales" | "England"
+    doc_types: tuple[str, ...] = ()  # e.g. ("legislation", "statutory-guidance")
+
+    def admits(self, metadata: dict[str, Any]) -> bool:
+        if self.country and metadata.get("jurisdiction") != self.country:
+            return False
+        return not self.doc_types or metadata.get("doc_type") in self.doc_types
+
+    @property
+    def everything(self) -> bool:
+        return not self.country and not self.doc_types
+
+    def to_json(self) -> dict[str, Any]:
+        return {"country": self.country, "doc_types": list(self.doc_types)}
+
+
+@dataclass(frozen=True)
 class Draft:
     """What an answerer returns: the answer text (quotes with [n] markers and fixed
     labels only), its sources, and its status."""
@@ -107,6 +127,8 @@ class Answer:
     checker: dict[str, Any] | None = None  # what the citation checker did (generative only)
     missing: tuple[str, ...] = ()
     advice: str = ""  # where to get advice: fixed text, not from the documents
+    notice: str = ""  # a fixed note about the answer (e.g. it cites the other country)
+    scope: Scope = field(default_factory=Scope)
 
     @property
     def refused(self) -> bool:
@@ -140,6 +162,8 @@ class Answer:
             "refused": self.refused,
             "missing": list(self.missing),
             "advice": self.advice,
+            "notice": self.notice,
+            "scope": self.scope.to_json(),
             "citations": [s.to_citation() for s in self.sources],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             **({"checker": self.checker} if self.checker is not None else {}),

@@ -63,7 +63,9 @@ def test_the_app_serves_and_answers_on_loopback_only(real_assistant, real_settin
         results = []
 
         def ask(q):
-            results.append(client.predict(q, [], api_name="/ask"))
+            results.append(
+                client.predict(q, [], "Wales and England", "All documents", api_name="/ask")
+            )
 
         threads = [
             threading.Thread(target=ask, args=(q,))
@@ -91,3 +93,13 @@ def test_a_follow_up_uses_the_earlier_question_of_the_same_chat(real_assistant):
     history, panel, _ = app.respond(real_assistant, "what about Wales?", history)
     assert "individual development plan" in panel.lower()
     assert len(history) == 4
+
+
+def test_a_country_filter_changes_the_sources(real_assistant):
+    import app
+
+    question = "Who must have a special educational needs co-ordinator?"
+    _, wales, _ = app.respond(real_assistant, question, [], "Wales only")
+    _, england, _ = app.respond(real_assistant, question, [], "England only")
+    assert "England</span>" not in wales and "Wales</span>" in wales
+    assert "Wales</span>" not in england and "England</span>" in england

@@ -144,3 +144,27 @@ def test_questions_naming_both_countries_are_compared_and_definitions_found():
         "special educational provision"
     )
     assert defined_term("Who must designate an ALNCo?") is None
+
+
+def test_a_scope_admits_only_its_country_and_document_types():
+    from assistant.types import Scope
+
+    law_wales = {"jurisdiction": "Wales", "doc_type": "legislation"}
+    code_england = {"jurisdiction": "England", "doc_type": "statutory-guidance"}
+    assert Scope().admits(law_wales) and Scope().everything
+    assert Scope("Wales").admits(law_wales) and not Scope("Wales").admits(code_england)
+    only_law = Scope(None, ("legislation",))
+    assert only_law.admits(law_wales) and not only_law.admits(code_england)
+
+
+def test_an_answer_from_the_other_country_says_so():
+    from assistant.core import other_country_notice
+    from assistant.types import Draft
+
+    draft = _answerer(ALWAYS).answer(
+        "Must local authorities give parents a draft plan?", [CODE], None
+    )
+    assert "England's documents" in other_country_notice("What must happen in Wales?", draft)
+    assert other_country_notice("What must happen in England?", draft) == ""
+    assert other_country_notice("What must happen?", draft) == ""
+    assert other_country_notice("In Wales?", Draft("x", [], "not_found")) == ""

@@ -125,7 +125,7 @@ def test_jsonl_with_an_invalid_byte_answers_every_valid_line():
     from assistant.types import Answer
 
     class Echo:
-        def ask(self, question):
+        def ask(self, question, scope=None):
             return Answer(question, "ok", [], False)
 
     lines = [
