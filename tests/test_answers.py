@@ -134,9 +134,12 @@ def test_the_cli_json_follows_the_contract(real_settings):
         "refused",
         "missing",
         "advice",
+        "notice",
+        "scope",
         "citations",
         "timings_ms",
     }
+    assert obj["scope"] == {"country": None, "doc_types": []}
     assert isinstance(obj["refused"], bool)
     assert obj["status"] in ("answered", "partial", "not_found", "out_of_scope")
     assert set(obj["timings_ms"]) == {"retrieve", "answer", "total"}
