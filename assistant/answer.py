@@ -256,7 +256,7 @@ class ExtractiveAnswerer:
             )
         status = "answered" if p_answer >= s.status_model.answered_at else "partial"
         text, sources = self._compose(chosen, pool)
-        note = disagreeing_figures(chosen, {sent.passage: sent for sent in chosen}, sources, pool)
+        note = disagreeing_figures(chosen, sources, pool)
         if note:
             text += "\n\n" + note
         reason = ""
@@ -463,7 +463,7 @@ def _figures(text: str) -> set[tuple[str, str]]:
     return {(value, unit.lower().rstrip("s")) for value, unit in _FIGURE.findall(text)}
 
 
-def disagreeing_figures(chosen, _by_passage, sources: list[Source], pool: list[Passage]) -> str:
+def disagreeing_figures(chosen: list[_Sentence], sources: list[Source], pool: list[Passage]) -> str:
     """A fixed note when cited passages of different documents state different figures in
     the same unit (an outdated copy saying '40 hours' beside '6 hours'), showing both."""
     by_unit: dict[str, dict[str, tuple[int, str]]] = {}
