@@ -12,14 +12,19 @@ import html
 import logging
 import re
 import sys
+import uuid
 from collections import deque
 from pathlib import Path
 from typing import Any
 
 import assistant  # noqa: F401  (must come first: offline, no telemetry, before gradio loads)
 from assistant.access import AccessError, authenticator, hash_password
+from assistant.answer import EMPTY_QUESTION
 from assistant.core import Assistant, build_assistant
 from assistant.errors import AssistantError, BackendError
+from assistant.export import answer_markdown, conversation_markdown, write_docx
+from assistant.feedback import NOTICE, REASONS, FeedbackStore, settings_version
+from assistant.pack import build_pack, pack_markdown, write_pack_docx
 from assistant.pinpoint import FORCE_LABELS
 from assistant.settings import Settings, add_llm_arguments, llm_overrides, load_settings
 from assistant.text import STOPWORDS
@@ -59,9 +64,10 @@ CSS = """
 """
 
 
-def _marker_links(text: str) -> str:
-    """Turn [n] markers into links to the matching source card."""
-    return re.sub(r"\[(\d+)\]", r"[[\1]](#src-\1)", text)
+def _marker_links(text: str, turn: int) -> str:
+    """Turn [n] markers into links to that answer's source card (answers are numbered from 1,
+    so [1] of the third answer opens #src-3-1, not the first answer's passage)."""
+    return re.sub(r"\[(\d+)\]", rf"[[\1]](#src-{turn}-\1)", text)
 
 
 def _highlight(text: str, highlights: tuple[str, ...], words: tuple[str, ...] = ()) -> str:
@@ -87,7 +93,7 @@ def question_words(question: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(w for w in words if w.lower() not in STOPWORDS))
 
 
-def source_card(source: Source, words: tuple[str, ...] = ()) -> str:
+def source_card(source: Source, words: tuple[str, ...] = (), turn: int = 1) -> str:
     """One cited passage as an HTML card with its document, section, country and type."""
     label = DOC_TYPE_LABELS.get(source.doc_type, source.doc_type)
     law = " law" if source.doc_type in ("legislation", "statutory-guidance") else ""
@@ -99,7 +105,7 @@ def source_card(source: Source, words: tuple[str, ...] = ()) -> str:
     heading = source.cite or source.title
     subtitle = f"{html.escape(source.title)}<br>" if heading != source.title else ""
     return (
-        f'<div class="src-card" id="src-{source.n}">'
+        f'<div class="src-card" id="src-{turn}-{source.n}">'
         f"<h4>[{source.n}] {html.escape(heading)}</h4>"
         f'<div class="src-meta">{subtitle}{html.escape(source.section)}{page}<br>'
         f'<span class="badge">{html.escape(source.jurisdiction)}</span>'
@@ -108,14 +114,29 @@ def source_card(source: Source, words: tuple[str, ...] = ()) -> str:
     )
 
 
-def sources_html(answer: Answer) -> str:
-    if not answer.sources:
-        return "<p><em>No passages to show.</em></p>"
+def sources_html(answer: Answer, turn: int = 1) -> str:
+    """One answer's passages, under a heading that names the answer."""
     heading = (
         "Nearest passages (they do not answer the question)" if answer.refused else "Cited passages"
     )
+    title = html.escape(answer.question[:120])
+    head = f'<h3>Answer {turn}: {title}</h3><p class="src-meta">{heading}</p>'
+    if not answer.sources:
+        return f'<section class="turn" id="turn-{turn}">{head}<p><em>No passages to show.</em></p></section>'
     words = question_words(answer.question)
-    return f"<h3>{heading}</h3>" + "".join(source_card(s, words) for s in answer.sources)
+    cards = "".join(source_card(s, words, turn) for s in answer.sources)
+    return f'<section class="turn" id="turn-{turn}">{head}{cards}</section>'
+
+
+EMPTY_PANEL = "<p><em>Sources appear here.</em></p>"
+
+
+def panel_html(answers: list[Answer]) -> str:
+    """Every answer's own passages, the newest first: the [n] links of an earlier answer
+    still open that answer's passages."""
+    if not answers:
+        return EMPTY_PANEL
+    return "".join(sources_html(a, i) for i, a in reversed(list(enumerate(answers, 1))))
 
 
 STATUS_LABELS = {
@@ -140,11 +161,11 @@ def _as_text(markdown: str) -> str:
     return re.sub(r"([\\`*_{}<>#|!~])", r"\\\1", markdown).replace("](", "]\\(")
 
 
-def render(answer: Answer) -> tuple[str, str]:
-    """(chat message in Markdown, sources panel HTML) for one answer."""
+def render(answer: Answer, turn: int = 1) -> tuple[str, str]:
+    """(chat message in Markdown, that answer's sources as HTML) for answer number ``turn``."""
     body = _as_text(answer.text)
     if not answer.refused:
-        body = _marker_links(body)
+        body = _marker_links(body, turn)
     label = STATUS_LABELS.get(answer.status, "")
     if label:
         body = f"{label}\n\n{body}"
@@ -154,7 +175,7 @@ def render(answer: Answer) -> tuple[str, str]:
         body += "\n\n*" + _as_text(answer.notice) + "*"
     if answer.advice:
         body += "\n\n*" + _as_text(answer.advice).replace("\n", "*\n\n*") + "*"
-    return body, sources_html(answer)
+    return body, sources_html(answer, turn)
 
 
 def documents_html(bot: Assistant) -> str:
@@ -209,18 +230,36 @@ TYPE_CHOICES = {
 }
 
 
+MAX_QUESTION_NOTE = (
+    "*Your question was longer than {limit:,} characters; only the first {limit:,} were used.*"
+)
+
+
 def respond_stream(
     bot: Assistant,
     message: str,
     history: list[dict] | None,
     country: str = "Wales and England",
     types: str = "All documents",
+    answers: list[Answer] | None = None,
 ):
     """Answer one chat turn, streaming a generated answer as it is written; the checked
-    answer replaces the draft when it is done. Never raises to the browser."""
+    answer replaces the draft when it is done. Yields (chat, sources panel, question box,
+    answers so far). Never raises to the browser."""
     history = list(history or [])
+    answers = list(answers or [])
+    message = message or ""
+    if not message.strip():
+        yield (
+            history + [{"role": "assistant", "content": EMPTY_QUESTION}],
+            panel_html(answers),
+            "",
+            answers,
+        )
+        return
     past = _past_questions(history)
-    turn = history + [{"role": "user", "content": html.escape(message or "")}]
+    turn = history + [{"role": "user", "content": html.escape(message)}]
+    limit = bot.settings.answer.max_question_chars
     draft = ""
     try:
         scope = Scope(COUNTRIES.get(country), TYPE_CHOICES.get(types, ()))
@@ -237,14 +276,17 @@ def respond_stream(
                     ],
                     "<p><em>Checking…</em></p>",
                     "",
+                    answers,
                 )
             else:
-                body, panel = render(event)
+                answers.append(event)
+                body, _ = render(event, len(answers))
+                if len(message) > limit:
+                    body = MAX_QUESTION_NOTE.format(limit=limit) + "\n\n" + body
     except Exception:
-        logger.exception("failed to answer %r", (message or "")[:100])
+        logger.exception("failed to answer %r", message[:100])
         body = "Sorry, something went wrong while answering. Please try again or rephrase."
-        panel = "<p><em>No passages to show.</em></p>"
-    yield turn + [{"role": "assistant", "content": body}], panel, ""
+    yield turn + [{"role": "assistant", "content": body}], panel_html(answers), "", answers
 
 
 def respond(
@@ -253,13 +295,48 @@ def respond(
     history: list[dict] | None,
     country: str = "Wales and England",
     types: str = "All documents",
-) -> tuple[list[dict], str, str]:
+    answers: list[Answer] | None = None,
+) -> tuple[list[dict], str, str, list[Answer]]:
     """One chat turn, finished (the last thing respond_stream yields)."""
-    return deque(respond_stream(bot, message, history, country, types), maxlen=1)[0]
+    return deque(respond_stream(bot, message, history, country, types, answers), maxlen=1)[0]
+
+
+def answer_of_message(history: list[dict], index: Any, answers: list[Answer]) -> Answer | None:
+    """The answer behind chat message ``index`` (Gradio's like event gives the message's
+    position): the k-th assistant message that carries an answer is answers[k]."""
+    position = index[0] if isinstance(index, list | tuple) else index
+    if not isinstance(position, int) or not 0 <= position < len(history):
+        return None
+    k = sum(
+        1
+        for m in history[: position + 1]
+        if m.get("role") == "assistant" and _plain_text(m.get("content")) != EMPTY_QUESTION
+    )
+    return answers[k - 1] if 0 < k <= len(answers) else None
+
+
+def export_files(answers: list[Answer], folder: Path) -> tuple[str, str]:
+    """The conversation as Markdown and DOCX files in ``folder`` (for the download buttons)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    title = "ALN & SEND guidance assistant: conversation"
+    md = folder / "conversation.md"
+    md.write_text(conversation_markdown(answers, title), encoding="utf-8")
+    docx = write_docx(answers, folder / "conversation.docx", title)
+    return str(md), str(docx)
+
+
+SCROLL_TO_ANSWER = """() => {
+  const rows = document.querySelectorAll('#chat .message-row, #chat [data-testid="bot"], #chat .message');
+  const last = rows[rows.length - 1];
+  if (last) last.scrollIntoView({block: 'start'});
+}"""
 
 
 def build_app(bot: Assistant, settings: Settings):
     import gradio as gr
+
+    feedback = FeedbackStore(settings.app.feedback_path)
+    version = settings_version(settings)
 
     with gr.Blocks(title="ALN & SEND guidance assistant") as demo:
         gr.Markdown(
@@ -269,45 +346,156 @@ def build_app(bot: Assistant, settings: Settings):
             "**legislation** states legal duties; practice guidance and case studies describe "
             "good practice."
         )
-        with gr.Row():
-            with gr.Column(scale=3):
-                chat = gr.Chatbot(label="Answers", height=480)
-                question = gr.Textbox(
-                    label="Your question",
-                    placeholder="e.g. When do I step back?",
-                    lines=1,
-                    max_lines=4,
-                )
-                with gr.Row():
+        answers = gr.State([])
+        session = gr.State("")
+        rated = gr.State(0)
+        with gr.Tab("Ask"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chat = gr.Chatbot(
+                        label="Answers",
+                        height=440,
+                        elem_id="chat",
+                        autoscroll=False,
+                        buttons=["copy"],
+                        feedback_options=["Like", "Dislike"],
+                    )
+                    question = gr.Textbox(
+                        label="Your question",
+                        placeholder="e.g. When do I step back?",
+                        lines=1,
+                        max_lines=4,
+                    )
                     ask = gr.Button("Ask", variant="primary")
-                    clear = gr.Button("Clear")
-                with gr.Row():
-                    country = gr.Dropdown(
-                        list(COUNTRIES), value="Wales and England", label="Country"
-                    )
-                    doc_types = gr.Dropdown(
-                        list(TYPE_CHOICES), value="All documents", label="Documents"
-                    )
-                gr.Examples(EXAMPLES, inputs=question, label="Try one")
-            with gr.Column(scale=2):
-                panel = gr.HTML("<p><em>Sources appear here.</em></p>", label="Sources")
-                with gr.Accordion("Documents in the index", open=False):
-                    gr.HTML(documents_html(bot))
+                    with gr.Row():
+                        country = gr.Dropdown(
+                            list(COUNTRIES), value="Wales and England", label="Country"
+                        )
+                        doc_types = gr.Dropdown(
+                            list(TYPE_CHOICES), value="All documents", label="Documents"
+                        )
+                    with gr.Accordion("Example questions", open=False):
+                        gr.Examples(EXAMPLES, inputs=question, label=None)
+                    with gr.Group(visible=False) as feedback_form:
+                        gr.Markdown("**Thanks. What was wrong or right?** " + NOTICE)
+                        reason = gr.Radio(list(REASONS), label="Reason")
+                        comment = gr.Textbox(label="Comment (optional)", lines=2, max_lines=6)
+                        send = gr.Button("Send feedback")
+                    feedback_status = gr.Markdown("", elem_id="feedback-status")
+                with gr.Column(scale=2):
+                    panel = gr.HTML(EMPTY_PANEL, label="Sources", elem_id="sources")
+                    with gr.Accordion("Copy or export", open=False):
+                        copy_md = gr.Textbox(
+                            label="Last answer as Markdown, with its sources",
+                            lines=6,
+                            max_lines=20,
+                            buttons=["copy"],
+                            elem_id="copy-md",
+                        )
+                        with gr.Row():
+                            download_md = gr.DownloadButton(
+                                "Download conversation (Markdown)", elem_id="download-md"
+                            )
+                            download_docx = gr.DownloadButton(
+                                "Download conversation (DOCX)", elem_id="download-docx"
+                            )
+                    with gr.Accordion("Documents in the index", open=False):
+                        gr.HTML(documents_html(bot))
+        with gr.Tab("Prepare a session"):
+            gr.Markdown(
+                "A topic in, a session pack out: what the law requires in each country, key "
+                "points from guidance, a case study, discussion prompts and a quiz. Every point "
+                "is a quote from the documents with its source; only the prompt and quiz "
+                "wording is fixed text."
+            )
+            topic = gr.Textbox(label="Session topic", placeholder="e.g. stepping back")
+            make = gr.Button("Make pack", variant="primary")
+            pack_view = gr.Markdown("", elem_id="pack")
+            with gr.Row():
+                pack_md = gr.DownloadButton("Download pack (Markdown)", elem_id="pack-md")
+                pack_docx = gr.DownloadButton("Download pack (DOCX)", elem_id="pack-docx")
 
-        def _respond(message, history, country_choice, type_choice):
-            yield from respond_stream(bot, message, history, country_choice, type_choice)
+        def _respond(message, history, country_choice, type_choice, done, sid):
+            sid = sid or uuid.uuid4().hex
+            for out in respond_stream(bot, message, history, country_choice, type_choice, done):
+                chat_value, panel_value, box, now = out
+                yield chat_value, panel_value, box, now, sid, gr.skip(), gr.skip(), gr.skip()
+            if now:
+                md, docx = export_files(now, settings.app.exports_dir / sid)
+                last = answer_markdown(now[-1])
+                yield chat_value, panel_value, box, now, sid, last, md, docx
 
-        inputs = [question, chat, country, doc_types]
-        ask.click(_respond, inputs, [chat, panel, question], api_name="ask")
-        question.submit(_respond, inputs, [chat, panel, question], api_name=False)
-        clear.click(
-            lambda: ([], "<p><em>Sources appear here.</em></p>", ""),
-            None,
-            [chat, panel, question],
-            api_name=False,
+        inputs = [question, chat, country, doc_types, answers, session]
+        outputs = [chat, panel, question, answers, session, copy_md, download_md, download_docx]
+        for trigger in (ask.click, question.submit):
+            trigger(
+                _respond, inputs, outputs, api_name="ask" if trigger == ask.click else False
+            ).then(None, None, None, js=SCROLL_TO_ANSWER)
+
+        def _clear():
+            return (
+                [],
+                EMPTY_PANEL,
+                "",
+                [],
+                "",
+                None,
+                None,
+                gr.update(visible=False),
+                "",
+            )
+
+        cleared = [chat, panel, question, answers, copy_md, download_md, download_docx]
+        cleared += [feedback_form, feedback_status]
+        chat.clear(_clear, None, cleared, api_name=False)  # the chat's own "Clear" (bin) button
+
+        def _rate(history, done, data: gr.LikeData):
+            answer = answer_of_message(history or [], data.index, done or [])
+            if answer is None:
+                return 0, gr.update(visible=False), ""
+            row = feedback.record(answer, bool(data.liked), version)
+            return row, gr.update(visible=True), "Feedback saved."
+
+        _rate.__annotations__["data"] = gr.LikeData  # a real class: Gradio reads the hint
+        chat.like(_rate, [chat, answers], [rated, feedback_form, feedback_status], api_name=False)
+
+        def _annotate(row, why, text):
+            if not row:
+                return gr.update(visible=False), "Rate an answer first (thumbs up or down)."
+            feedback.annotate(row, why or "", text or "")
+            return gr.update(visible=False), "Feedback saved, with your reason. Thank you."
+
+        send.click(
+            _annotate, [rated, reason, comment], [feedback_form, feedback_status], api_name=False
+        )
+
+        def _pack(text, sid):
+            sid = sid or uuid.uuid4().hex
+            try:
+                made = build_pack(bot, text, settings.pack)
+            except ValueError as e:
+                return str(e), None, None, sid
+            folder = settings.app.exports_dir / sid
+            folder.mkdir(parents=True, exist_ok=True)
+            md = folder / "session-pack.md"
+            md.write_text(pack_markdown(made), encoding="utf-8")
+            docx = write_pack_docx(made, folder / "session-pack.docx")
+            return _as_pack_view(pack_markdown(made)), str(md), str(docx), sid
+
+        make.click(
+            _pack, [topic, session], [pack_view, pack_md, pack_docx, session], api_name="pack"
+        )
+        topic.submit(
+            _pack, [topic, session], [pack_view, pack_md, pack_docx, session], api_name=False
         )
     demo.queue(default_concurrency_limit=settings.app.concurrency, max_size=settings.app.queue_size)
     return demo
+
+
+def _as_pack_view(markdown: str) -> str:
+    """The pack's Markdown for display: headings and list structure kept, quoted document text
+    shown as text (no HTML of its own rendered)."""
+    return re.sub(r"<", "&lt;", markdown)
 
 
 def main(argv: list[str] | None = None) -> int:

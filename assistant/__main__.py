@@ -94,6 +94,31 @@ def _answer_jsonl(bot, lines, out, default: Scope | None = None) -> int:
     return 1 if invalid else 0
 
 
+def _pack(args) -> int:
+    from assistant.core import build_assistant
+    from assistant.pack import build_pack, pack_markdown, write_pack_docx
+
+    settings = load_settings(args.settings)
+    try:
+        bot = build_assistant(settings)
+        made = build_pack(bot, args.topic, settings.pack)
+    except (AssistantError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.out is None:
+        print(pack_markdown(made))
+    elif args.out.suffix.lower() == ".docx":
+        write_pack_docx(made, args.out)
+        print(f"wrote {args.out}")
+    elif args.out.suffix.lower() in (".md", ".markdown", ".txt"):
+        args.out.write_text(pack_markdown(made), encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(f"error: --out must end in .docx or .md, not {args.out.suffix!r}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m assistant", description="Ask the guidance documents."
@@ -126,8 +151,20 @@ def main(argv: list[str] | None = None) -> int:
         "legislation, statutory-guidance, practice-guidance, research, case-study",
     )
     add_llm_arguments(ask)
+    pack = sub.add_parser(
+        "pack",
+        help="make a trainer pack for a topic: the law per country, guidance, a case "
+        "study, discussion prompts and a quiz, every point cited",
+    )
+    pack.add_argument("topic", help='the session topic, e.g. "stepping back"')
+    pack.add_argument(
+        "--out", type=Path, help="write the pack here (.docx or .md); default: Markdown on stdout"
+    )
+    pack.add_argument("--settings", type=Path, help="YAML settings profile")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "pack":
+        return _pack(args)
 
     if not args.jsonl and args.question is None:
         parser.error("give a question, or --jsonl to read questions from stdin")

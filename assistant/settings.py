@@ -217,6 +217,12 @@ class AnswerSettings(BaseModel):
     )
 
 
+class PackSettings(BaseModel):
+    prompts: int = Field(3, description="Discussion prompts in a trainer pack (one per quote).")
+    quiz: int = Field(3, description="Quiz items in a trainer pack (complete-the-quote).")
+    max_topic_chars: int = Field(200, description="Longer topics are cut to this length.")
+
+
 class AppSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address the Gradio app binds to.")
     port: int = Field(7860, description="Port of the Gradio app.")
@@ -234,6 +240,15 @@ class AppSettings(BaseModel):
     max_upload_bytes: int = Field(
         1, description="The app takes no uploads: Gradio's upload route accepts at most this."
     )
+    feedback_path: Path = Field(
+        Path(".data/feedback.sqlite3"),
+        description="SQLite file of thumbs up/down ratings (question, answer, citations, "
+        "reason, comment, settings version, time). `python -m evals feedback` exports them.",
+    )
+    exports_dir: Path = Field(
+        Path(".data/exports"),
+        description="Where the app writes conversation and pack downloads (Markdown, DOCX).",
+    )
 
 
 class Settings(BaseSettings):
@@ -249,6 +264,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     app: AppSettings = Field(default_factory=AppSettings)
+    pack: PackSettings = Field(default_factory=PackSettings)
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

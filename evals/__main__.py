@@ -40,6 +40,11 @@ def by_split(rows: list[dict], name: str, ks: tuple[int, ...]) -> dict[str, dict
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["feedback"]:  # `python -m evals feedback`: export the app's ratings
+        from evals.feedback import main as feedback_main
+
+        return feedback_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m evals",
         description=__doc__,

@@ -106,10 +106,18 @@ def block_network(monkeypatch):
 
 @pytest.fixture(scope="session")
 def real_settings(tmp_path_factory) -> Settings:
-    """The project corpus ingested once with the real model into a real embedded Chroma."""
+    """The project corpus ingested once with the real model into a real embedded Chroma.
+
+    For quick local runs, ASSISTANT_TEST_INDEX=.data/chroma reuses an index already built
+    from corpus/ (CI never sets it, so CI always ingests afresh)."""
+    import os
+
     from ingest.pipeline import run_ingest
 
     base = tmp_path_factory.mktemp("real")
+    if os.environ.get("ASSISTANT_TEST_INDEX"):
+        existing = Path(os.environ["ASSISTANT_TEST_INDEX"]).resolve()
+        return make_settings(base, CORPUS, backend="sentence-transformers", store={"path": str(existing)})
     corpus = base / "corpus"
     shutil.copytree(CORPUS, corpus)
     settings = make_settings(base, corpus, backend="sentence-transformers")

@@ -27,7 +27,7 @@ def test_document_text_is_shown_as_text_never_as_markup_or_links():
     )
     body, _ = app.render(answer)
     assert "](http" not in body and "<img" not in body.replace("\\<img", "")  # escaped: text
-    assert "[[1]](#src-1)" in body
+    assert "[[1]](#src-1-1)" in body
 
 
 def test_a_partial_or_refused_answer_shows_its_status_and_where_to_get_advice():
