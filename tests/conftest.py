@@ -117,7 +117,9 @@ def real_settings(tmp_path_factory) -> Settings:
     base = tmp_path_factory.mktemp("real")
     if os.environ.get("ASSISTANT_TEST_INDEX"):
         existing = Path(os.environ["ASSISTANT_TEST_INDEX"]).resolve()
-        return make_settings(base, CORPUS, backend="sentence-transformers", store={"path": str(existing)})
+        return make_settings(
+            base, CORPUS, backend="sentence-transformers", store={"path": str(existing)}
+        )
     corpus = base / "corpus"
     shutil.copytree(CORPUS, corpus)
     settings = make_settings(base, corpus, backend="sentence-transformers")
