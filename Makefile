@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m assistant.onnx_embedding  # export the packaged MiniLM to ONNX (local, no download)
 	touch $(STAMP)
 
 # Tests also need the llm extra. llama-cpp-python builds from source (about 7 minutes) with a

@@ -78,11 +78,29 @@ def _sentence_transformers_embedder(s: EmbeddingSettings) -> BaseEmbedding:
     )
 
 
+def _onnx_embedder(s: EmbeddingSettings) -> BaseEmbedding:
+    from assistant.onnx_embedding import OnnxEmbedding, ensure_onnx
+
+    path = Path(s.model_path) if s.model_path else packaged_model_path()
+    if not (path / "tokenizer.json").is_file():
+        raise BackendError(
+            f"No tokenizer.json in {path}: the 'onnx' backend needs a sentence-transformers "
+            "model directory with its tokenizer, or use embedding.backend 'sentence-transformers'."
+        )
+    return OnnxEmbedding(
+        ensure_onnx(path, s.onnx_dir), threads=s.threads, embed_batch_size=s.batch_size
+    )
+
+
 def _hash_embedder(s: EmbeddingSettings) -> BaseEmbedding:
     return HashEmbedding(dim=s.dim, embed_batch_size=s.batch_size)
 
 
-EMBEDDERS = {"sentence-transformers": _sentence_transformers_embedder, "fake": _hash_embedder}
+EMBEDDERS = {
+    "onnx": _onnx_embedder,
+    "sentence-transformers": _sentence_transformers_embedder,
+    "fake": _hash_embedder,
+}
 
 
 def make_embed_model(s: EmbeddingSettings) -> BaseEmbedding:

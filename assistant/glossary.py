@@ -153,6 +153,41 @@ def expansions(term: str) -> list[str]:
     return out
 
 
+def corpus_spellings(texts: list[str]) -> dict[str, str]:
+    """For each abbreviation of the glossary, the long form to write it out as: the long form
+    the documents use most, when they use it more often than the abbreviation itself. The
+    documents say 'additional learning needs co-ordinator', not 'ALNCo', and 'EHC plan', not
+    'EHCP'; an abbreviation they use themselves ('SEN', 'EHC plan') is left as it is."""
+    joined = "\n".join(texts)
+    spellings: dict[str, str] = {}
+    for short, longs in GLOSSARY.items():
+        counts = {form: len(_word(form).findall(joined)) for form in longs}
+        best = max(longs, key=lambda f: counts[f])
+        if counts[best] > len(_word(short).findall(joined)):
+            spellings[short] = best
+    return spellings
+
+
+def spell_out(question: str, spellings: dict[str, str]) -> str:
+    """The question with its abbreviations written out in place as the documents write them,
+    the short form kept after it: 'Who must designate an ALNCo?' -> 'Who must designate an
+    additional learning needs co-ordinator (ALNCo)?'. This is what the dense model reads:
+    MiniLM knows the words, not the field's short forms. Synonyms are for BM25 only."""
+    out = question
+    for short in sorted(spellings, key=len, reverse=True):
+        long = spellings[short]
+
+        if _word(long).search(out):
+            continue  # already written out
+
+        def _replace(m: re.Match[str], long: str = long) -> str:
+            found = m.group(0)
+            return f"{long} ({found})" if _is_abbreviation(found) else found
+
+        out = _word(short).sub(_replace, out)
+    return out
+
+
 def expand(question: str) -> str:
     """The question followed by the equivalents of the field terms it uses (if any)."""
     extra: list[str] = []

@@ -23,7 +23,7 @@ from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle, Te
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from assistant.glossary import expand, expansions
+from assistant.glossary import corpus_spellings, expand, expansions, spell_out
 from assistant.settings import RetrievalSettings
 from assistant.text import STOPWORDS, TOKEN, unit_vector
 from assistant.types import Passage, Scope
@@ -136,6 +136,9 @@ class Retriever:
         self.embed_model = embed_model
         self.nodes = nodes
         self._definition_ids: set[str] = set()
+        self.spellings = corpus_spellings(
+            [n.get_content(metadata_mode=MetadataMode.NONE) for n in nodes]
+        )
         self._bm25_wide: BM25Retriever | None = None
         self._by_id = {n.node_id: n for n in nodes}
         self._by_position = {
@@ -167,9 +170,12 @@ class Retriever:
             self.retriever = self.bm25
 
     def embed_query(self, question: str) -> list[float]:
-        """The question's vector (abbreviations are expanded for BM25 only: MiniLM knows them
-        well enough, and a long expansion pulls the vector towards title-like passages)."""
-        return self.embed_model.get_query_embedding(question)
+        """The question's vector, its abbreviations written out in place as the documents
+        write them ('EHCP' -> 'EHC plan (EHCP)'): MiniLM does not know the field's short forms.
+        Synonyms
+        and equivalents are added for BM25 only: appended to the vector's text they pull it
+        towards title-like passages."""
+        return self.embed_model.get_query_embedding(spell_out(question, self.spellings))
 
     def retrieve(
         self,

@@ -17,8 +17,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 class EmbeddingSettings(BaseModel):
     backend: str = Field(
-        "sentence-transformers",
-        description="Embedding backend: 'sentence-transformers' (real model) or 'fake' (hashing, tests only).",
+        "onnx",
+        description="Embedding backend: 'onnx' (the packaged MiniLM through ONNX Runtime: no "
+        "torch at query time, same vectors), 'sentence-transformers' (the same model through "
+        "torch) or 'fake' (hashing, tests only).",
     )
     model_path: str | None = Field(
         None,
@@ -27,6 +29,14 @@ class EmbeddingSettings(BaseModel):
     )
     batch_size: int = Field(32, description="Texts embedded per batch during ingest.")
     dim: int = Field(384, description="Vector size of the 'fake' backend.")
+    onnx_dir: Path = Field(
+        Path(".data/onnx"),
+        description="Where the 'onnx' backend keeps the ONNX export of the model (made here "
+        "from the packaged weights on first use or by `make setup`; never downloaded).",
+    )
+    threads: int = Field(
+        0, description="ONNX Runtime threads per embedding call (0: one per core)."
+    )
 
 
 class StoreSettings(BaseModel):

@@ -69,9 +69,12 @@ class IngestReport:
 def index_recipe(settings: Settings) -> str:
     """What, besides a file's bytes, decides its chunks and vectors."""
     e = settings.embedding
+    # 'onnx' runs the same MiniLM weights as 'sentence-transformers' (cosine 1.0, checked in
+    # tests/test_onnx.py), so the two share an index: switching backend re-embeds nothing.
+    model = "sentence-transformers" if e.backend in ("onnx", "sentence-transformers") else e.backend
     return (
         f"chunker={CHUNKER_VERSION};splitter={SPLITTER_VERSION};"
-        f"words={settings.ingest.max_words};{e.backend}:{e.model_path}"
+        f"words={settings.ingest.max_words};{model}:{e.model_path}"
     )
 
 
