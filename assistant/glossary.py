@@ -8,6 +8,7 @@ question with its equivalents lets both BM25 and the dense retriever match eithe
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 # short form -> long forms (all lower case; matched on word boundaries)
 GLOSSARY: dict[str, tuple[str, ...]] = {
@@ -158,12 +159,22 @@ def corpus_spellings(texts: list[str]) -> dict[str, str]:
     the documents use most, when they use it more often than the abbreviation itself. The
     documents say 'additional learning needs co-ordinator', not 'ALNCo', and 'EHC plan', not
     'EHCP'; an abbreviation they use themselves ('SEN', 'EHC plan') is left as it is."""
-    joined = "\n".join(texts)
+    joined = "\n".join(texts).lower()
+    words = Counter(re.findall(r"[a-z0-9]+(?:[-'][a-z0-9]+)*", joined))
+
+    def count(form: str) -> int:
+        # one word: counted as a whole word; a phrase is specific enough to count as a substring
+        return (
+            words[form]
+            if re.fullmatch(r"[a-z0-9]+(?:[-'][a-z0-9]+)*", form)
+            else joined.count(form)
+        )
+
     spellings: dict[str, str] = {}
     for short, longs in GLOSSARY.items():
-        counts = {form: len(_word(form).findall(joined)) for form in longs}
+        counts = {form: count(form) for form in longs}
         best = max(longs, key=lambda f: counts[f])
-        if counts[best] > len(_word(short).findall(joined)):
+        if counts[best] > count(short):
             spellings[short] = best
     return spellings
 
