@@ -73,9 +73,9 @@ def _marker_links(text: str, turn: int) -> str:
 def _highlight(text: str, highlights: tuple[str, ...], words: tuple[str, ...] = ()) -> str:
     """The passage as HTML: quoted sentences marked, and the question's own informative
     words in bold wherever they occur (outside tags)."""
-    escaped = html.escape(_plain(text))
+    escaped = html.escape(_unlisted(_plain(text)))
     for sentence in sorted(set(highlights), key=len, reverse=True):
-        needle = html.escape(_plain(sentence))
+        needle = html.escape(_unlisted(_plain(sentence)))
         if needle and needle in escaped:
             escaped = escaped.replace(needle, f"<mark>{needle}</mark>", 1)
     if words:
@@ -150,6 +150,12 @@ STATUS_LABELS = {
 _EMPHASIS = re.compile(r"(\*{1,2}|_{2})(\S(?:.*?\S)?)\1")
 
 
+def _unlisted(text: str) -> str:
+    """Text without the '- ' list markers the loaders keep at line starts: on screen each
+    line stays a line ('(4) ...', '(a) ...'), with no bullet or stray '◦' of its own."""
+    return re.sub(r"(?m)^[ \t]*[-•◦▪]\s+", "", text)
+
+
 def _plain(text: str) -> str:
     """Document text without its Markdown emphasis ('“*nursery education*”' in the Acts)."""
     return _EMPHASIS.sub(r"\2", text)
@@ -163,7 +169,7 @@ def _as_text(markdown: str) -> str:
 
 def render(answer: Answer, turn: int = 1) -> tuple[str, str]:
     """(chat message in Markdown, that answer's sources as HTML) for answer number ``turn``."""
-    body = _as_text(answer.text)
+    body = _as_text(_unlisted(answer.text))
     if not answer.refused:
         body = _marker_links(body, turn)
     label = STATUS_LABELS.get(answer.status, "")
@@ -307,6 +313,8 @@ def answer_of_message(history: list[dict], index: Any, answers: list[Answer]) ->
     position = index[0] if isinstance(index, list | tuple) else index
     if not isinstance(position, int) or not 0 <= position < len(history):
         return None
+    if _plain_text(history[position].get("content")) == EMPTY_QUESTION:
+        return None  # the note asking for a question is not an answer
     k = sum(
         1
         for m in history[: position + 1]

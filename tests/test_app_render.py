@@ -70,3 +70,39 @@ def test_markdown_emphasis_in_the_acts_is_not_shown_as_asterisks():
     assert "\\*" not in body  # no escaped asterisks left to show
     assert "“independent advocacy services”" in body
     assert "*" not in panel
+
+
+def test_legislation_items_show_as_lines_without_list_bullets():
+    text = "- (4) A local authority may— [1]\n- (a) do one thing, [1]\n- (b) do another. [1]"
+    passage = "- (4) A local authority may—\n- (a) do one thing,\n- (b) do another."
+    source = Source(1, "d", "Act", "s.1", passage, 0.5, highlights=("(a) do one thing,",))
+    body, panel = app.render(Answer("q", text, [source], "answered"))
+    assert not any(line.startswith("- ") for line in body.splitlines())
+    assert body.splitlines()[0].startswith("(4) A local authority may")
+    assert "- (" not in panel and "<mark>(a) do one thing,</mark>" in panel
+
+
+def test_each_answer_links_to_its_own_cards_and_the_panel_keeps_every_answer():
+    source = Source(1, "d", "Doc", "Sec", "text", 0.5)
+    first = Answer("first?", "One. [1]", [source], "answered")
+    second = Answer("second?", "Two. [1]", [source], "answered")
+    body, _ = app.render(second, 2)
+    assert "(#src-2-1)" in body
+    panel = app.panel_html([first, second])
+    assert panel.index('id="turn-2"') < panel.index('id="turn-1"')  # newest first
+    assert 'id="src-1-1"' in panel and 'id="src-2-1"' in panel
+
+
+def test_the_like_event_finds_the_answer_of_the_rated_message():
+    a, b = Answer("a?", "A", [], "answered"), Answer("b?", "B", [], "answered")
+    history = [
+        {"role": "user", "content": "a?"},
+        {"role": "assistant", "content": "A"},
+        {"role": "assistant", "content": app.EMPTY_QUESTION},
+        {"role": "user", "content": "b?"},
+        {"role": "assistant", "content": "B"},
+    ]
+    assert app.answer_of_message(history, 1, [a, b]) is a
+    assert app.answer_of_message(history, 4, [a, b]) is b
+    assert app.answer_of_message(history, 2, [a, b]) is None  # the empty-question note
+    assert app.answer_of_message(history, 99, [a, b]) is None
