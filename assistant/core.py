@@ -16,7 +16,7 @@ from typing import Any
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import MetadataMode
 
-from assistant import store
+from assistant import lexical_cache, store
 from assistant.answer import EMPTY_QUESTION, REFUSAL
 from assistant.backends import make_answerer, make_chroma_client, make_embed_model, make_llm
 from assistant.conversation import standalone_question
@@ -61,11 +61,19 @@ class Assistant:
                 f"The index in {location} is empty: add documents to corpus/ and run `python -m ingest`."
             )
         self.nodes = nodes
-        self.vocab = Vocabulary([n.get_content(MetadataMode.EMBED) for n in nodes])
+        cache_root = self.settings.store.path / "lexical"
+        cached = lexical_cache.cache_dir(cache_root, collection.name)
+        stats = lexical_cache.load_vocabulary(cached)
+        bm25_index = lexical_cache.load_bm25(cached, len(nodes)) if stats else None
+        self.vocab = Vocabulary([n.get_content(MetadataMode.EMBED) for n in nodes], stats)
         sentences = store.get_sentence_collection(self.client, collection.name)
         self.retriever = Retriever(
-            self.settings.retrieval, collection, self.embed_model, nodes, sentences
+            self.settings.retrieval, collection, self.embed_model, nodes, sentences, bm25_index
         )
+        if bm25_index is None:  # built this time: save it for the next start
+            lexical_cache.save(cached, self.retriever.bm25, self.vocab.stats())
+            live = {c.name for c in self.client.list_collections()}
+            lexical_cache.remove_stale(cache_root, live)
         self.answerer = make_answerer(
             self.settings.answer, self.embed_model, self.vocab, self.llm, self.settings.llm
         )

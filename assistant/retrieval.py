@@ -19,7 +19,13 @@ from llama_index.core import VectorStoreIndex
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.llms import MockLLM
 from llama_index.core.retrievers import QueryFusionRetriever
-from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle, TextNode
+from llama_index.core.schema import (
+    MetadataMode,
+    NodeWithScore,
+    QueryBundle,
+    TextNode,
+    TransformComponent,
+)
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -71,17 +77,32 @@ def _DEFINES(term: str) -> re.Pattern[str]:  # noqa: N802 - reads as a pattern
     return re.compile(rf"[“\"‘']\*?{t}s?\*?[”\"’']\s+(means|has the meaning|includes)", re.I)
 
 
+class _ReadOnly(TransformComponent):
+    """The index is only read here. Naming a transformation keeps LlamaIndex from building its
+    default SentenceSplitter at start-up, which loads tiktoken's vocabulary (0.7 s cold)."""
+
+    def __call__(self, nodes: Any, **kwargs: Any) -> Any:
+        return nodes
+
+
 class Vocabulary:
     """Stemmed term statistics of the indexed chunks: IDF for weighting question words."""
 
-    def __init__(self, texts: list[str]):
+    def __init__(self, texts: list[str], stats: dict[str, Any] | None = None):
+        """From the chunk texts, or from ``stats`` saved earlier (see ``stats()``)."""
         self.stemmer = Stemmer.Stemmer("english")
-        self.n_docs = max(len(texts), 1)
-        df: Counter[str] = Counter()
-        for text in texts:
-            df.update(set(self.terms(text)))
-        self.df = df
+        if stats is not None:
+            self.n_docs, self.df = int(stats["n_docs"]), Counter(stats["df"])
+        else:
+            self.n_docs = max(len(texts), 1)
+            df: Counter[str] = Counter()
+            for text in texts:
+                df.update(set(self.terms(text)))
+            self.df = df
         self.max_idf = math.log(1 + self.n_docs)
+
+    def stats(self) -> dict[str, Any]:
+        return {"n_docs": self.n_docs, "df": dict(self.df)}
 
     def terms(self, text: str) -> list[str]:
         words = [w.replace("’", "'") for w in _TOKEN.findall(text.lower())]
@@ -129,7 +150,10 @@ class Retriever:
         embed_model: BaseEmbedding,
         nodes: list[TextNode],
         sentences: Any | None = None,
+        bm25_index: Any | None = None,
     ):
+        """``bm25_index``: a bm25s index of ``nodes`` saved earlier (lexical_cache); without
+        one, BM25 is built from the nodes (``self.bm25.bm25`` can then be saved)."""
         self.settings = settings
         self.collection = collection
         self.sentences = sentences
@@ -146,14 +170,24 @@ class Retriever:
         }
         candidate_k = max(settings.candidate_k, settings.top_k)
         vector_store = ChromaVectorStore(chroma_collection=collection)
-        index = VectorStoreIndex.from_vector_store(vector_store, embed_model=embed_model)
-        self.dense = index.as_retriever(similarity_top_k=candidate_k)
-        self.bm25 = BM25Retriever.from_defaults(
-            nodes=nodes,
-            similarity_top_k=min(candidate_k, len(nodes)),
-            stemmer=Stemmer.Stemmer("english"),
-            language="english",
+        index = VectorStoreIndex.from_vector_store(
+            vector_store, embed_model=embed_model, transformations=[_ReadOnly()]
         )
+        self.dense = index.as_retriever(similarity_top_k=candidate_k)
+        if bm25_index is not None:
+            self.bm25 = BM25Retriever(
+                existing_bm25=bm25_index,
+                similarity_top_k=min(candidate_k, len(nodes)),
+                stemmer=Stemmer.Stemmer("english"),
+            )
+        else:
+            self.bm25 = BM25Retriever.from_defaults(
+                nodes=nodes,
+                similarity_top_k=min(candidate_k, len(nodes)),
+                stemmer=Stemmer.Stemmer("english"),
+                language="english",
+            )
+            self.bm25.bm25.corpus = self.bm25.corpus  # so the index can be shared and saved
         if settings.mode == "hybrid":
             self.retriever = QueryFusionRetriever(
                 [self.dense, self.bm25],
@@ -261,11 +295,10 @@ class Retriever:
     def bm25_wide(self, k: int) -> BM25Retriever:
         """A BM25 retriever over the same index returning ``k`` results (for scoped search)."""
         if self._bm25_wide is None or self._bm25_wide.similarity_top_k != k:
-            self._bm25_wide = BM25Retriever.from_defaults(
-                nodes=self.nodes,
+            self._bm25_wide = BM25Retriever(  # the same index, asked for more results
+                existing_bm25=self.bm25.bm25,
                 similarity_top_k=min(k, len(self.nodes)),
                 stemmer=Stemmer.Stemmer("english"),
-                language="english",
             )
         return self._bm25_wide
 
