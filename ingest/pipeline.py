@@ -152,6 +152,10 @@ def _embed_and_add(
         disable=not progress,
         file=sys.stderr,
     )
+    # Texts of similar length share a batch: a batch is padded to its longest text, so mixing a
+    # 10-word sentence with a 250-word chunk makes the short one cost as much as the long one.
+    nodes = sorted(nodes, key=lambda n: len(n.get_content(metadata_mode=MetadataMode.EMBED)))
+    records = sorted(records, key=lambda r: len(r[1]))
     for start in range(0, len(nodes), _EMBED_BATCH):
         batch = nodes[start : start + _EMBED_BATCH]
         texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in batch]
