@@ -22,7 +22,7 @@ from assistant.access import AccessError, authenticator, hash_password
 from assistant.answer import EMPTY_QUESTION
 from assistant.core import Assistant, build_assistant
 from assistant.errors import AssistantError, BackendError
-from assistant.export import answer_markdown, conversation_markdown, write_docx
+from assistant.export import STATUS_WORDS, answer_markdown, conversation_markdown, write_docx
 from assistant.feedback import NOTICE, REASONS, FeedbackStore, settings_version
 from assistant.pack import build_pack, pack_markdown, write_pack_docx
 from assistant.pinpoint import FORCE_LABELS
@@ -139,12 +139,8 @@ def panel_html(answers: list[Answer]) -> str:
     return "".join(sources_html(a, i) for i, a in reversed(list(enumerate(answers, 1))))
 
 
-STATUS_LABELS = {
-    "answered": "",
-    "partial": "**Partly answered** by the documents.",
-    "not_found": "**Not found** in the documents.",
-    "out_of_scope": "**Outside what these documents cover.**",
-}
+# the same fixed words as the exports, in bold in the chat
+STATUS_LABELS = {status: f"**{words}**" if words else "" for status, words in STATUS_WORDS.items()}
 
 
 _EMPHASIS = re.compile(r"(\*{1,2}|_{2})(\S(?:.*?\S)?)\1")

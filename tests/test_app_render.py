@@ -39,7 +39,7 @@ def test_a_partial_or_refused_answer_shows_its_status_and_where_to_get_advice():
         advice="Where to get advice (not from the documents): SNAP Cymru.",
     )
     body, panel = app.render(answer)
-    assert body.startswith("**Not found**") and "SNAP Cymru" in body
+    assert body.startswith("**Not found in the documents.**") and "SNAP Cymru" in body
     assert "No passages" in panel
 
 
