@@ -72,9 +72,10 @@ lint: setup-test
 eval: setup
 	$(PY) -m evals
 
-# Latency of the shipped configuration on the app's own index (medians of one run, never gated)
+# Cold start, start-up, warm latency, memory and re-ingest at the real corpus and a 10x synthetic
+# index, onnx against torch (python -m evals.bench: one run, ratios and medians, never gated)
 bench: setup ingest
-	$(PY) -m evals --config shipped --index existing --no-check
+	$(PY) -m evals.bench
 
 # Reliability figures (README "Reliability"): readers during rebuilds, store size over
 # ten ingests, interrupted ingests, hostile input; the SOAK lines print the measurements.

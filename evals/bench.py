@@ -1,0 +1,240 @@
+"""`python -m evals.bench` (`make bench`): how fast, and how big, at the real corpus and larger.
+
+One table, everything measured in the same run, each figure in its own child process (so a
+cold start is really cold and peak memory is that process's own, from `wait4`):
+
+- cold `python -m assistant ask` end to end;
+- start-up to first answer, then warm answers p50 / p95 over the test split's questions, and
+  that process's peak RSS (what the app holds);
+- an unchanged re-ingest, end to end (real corpus only).
+
+Scales: 1 is the app's own index (the real corpus); k > 1 is a synthetic index of k copies of
+it, each chunk and sentence vector a real one with a little noise (renormalised) and its text
+unchanged, under new document ids: it measures how search, BM25 and memory grow with the store
+without spending hours embedding. Each embedding backend is measured, with ratios against
+`sentence-transformers` (torch). Timings are reported, never gated. JSON under evals/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import assistant  # noqa: F401  (offline, no telemetry)
+from assistant.settings import Settings, load_settings
+
+QUESTION = "When do I step back?"
+
+
+def _run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    """(wall seconds, peak RSS in MB, stdout) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+    )
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:5])} failed with {proc.returncode}")
+    return wall, int(usage.ru_maxrss / 1024), out
+
+
+def _profile(settings: Settings, folder: Path, backend: str) -> str:
+    import yaml
+
+    data = json.loads(settings.model_dump_json())
+    data["embedding"]["backend"] = backend
+    path = folder / f"profile-{backend}.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return str(path)
+
+
+def warm_worker(profile: str, n: int) -> dict[str, Any]:
+    """In a child: start-up to first answer, then n warm answers."""
+    from assistant.core import build_assistant
+    from evals.gold import load_splits
+
+    start = time.perf_counter()
+    bot = build_assistant(load_settings(profile))
+    bot.ask(QUESTION)
+    first = time.perf_counter() - start
+    times = []
+    for q in load_splits("test")[:n]:
+        t = time.perf_counter()
+        bot.ask(q.question)
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return {
+        "startup_to_first_answer_s": round(first, 2),
+        "warm_p50_ms": round(statistics.median(times), 1),
+        "warm_p95_ms": round(times[max(0, int(0.95 * len(times)) - 1)], 1),
+        "chunks": len(bot.nodes),
+    }
+
+
+def synthetic_store(settings: Settings, copies: int, folder: Path) -> Settings:
+    """A store of ``copies`` noisy copies of the live index (texts kept, vectors jittered)."""
+    import numpy as np
+
+    from assistant import store
+    from assistant.backends import make_chroma_client
+
+    source = make_chroma_client(settings.store)
+    live = store.get_active_collection(source, settings.store.collection_prefix)
+    sentences = store.get_sentence_collection(source, live.name)
+    target_settings = settings.model_copy(
+        update={"store": settings.store.model_copy(update={"path": folder / "chroma", "url": None})}
+    )
+    target = make_chroma_client(target_settings.store)
+    chunks_out = store.create_collection(target, settings.store.collection_prefix)
+    sentences_out = store.create_sentence_collection(target, chunks_out.name)
+    rng = np.random.default_rng(0)
+
+    def jitter(vectors: Any) -> list[list[float]]:
+        v = np.asarray(vectors, dtype=np.float32)
+        v = v + rng.normal(0, 0.02, v.shape).astype(np.float32)
+        return (v / np.linalg.norm(v, axis=1, keepdims=True)).tolist()
+
+    def relabel(meta: dict[str, Any], tag: str, node_id: str) -> dict[str, Any]:
+        """A chunk's metadata as another document's: the flat fields and the node JSON that
+        LlamaIndex rebuilds the node from."""
+        out = dict(meta, doc_id=tag + meta["doc_id"])
+        if "_node_content" in out:
+            content = json.loads(out["_node_content"])
+            content["id_"] = node_id
+            content.setdefault("metadata", {})["doc_id"] = out["doc_id"]
+            out["_node_content"] = json.dumps(content)
+        return out
+
+    records = live.get(include=["embeddings", "documents", "metadatas"])
+    sent = sentences.get(include=["embeddings", "documents", "metadatas"]) if sentences else None
+    batch = 2000
+    for k in range(copies):
+        tag = f"copy{k:03d}-"
+        ids = [tag + i for i in records["ids"]]
+        metas = [relabel(m, tag, i) for m, i in zip(records["metadatas"], ids, strict=True)]
+        vectors = jitter(records["embeddings"])
+        for s in range(0, len(ids), batch):
+            chunks_out.add(
+                ids=ids[s : s + batch],
+                documents=records["documents"][s : s + batch],
+                metadatas=metas[s : s + batch],
+                embeddings=vectors[s : s + batch],
+            )
+        if sent is not None:
+            sids = [tag + i for i in sent["ids"]]
+            smetas = [
+                dict(m, chunk_id=tag + m["chunk_id"], doc_id=tag + m["doc_id"])
+                for m in sent["metadatas"]
+            ]
+            svectors = jitter(sent["embeddings"])
+            for s in range(0, len(sids), batch):
+                sentences_out.add(
+                    ids=sids[s : s + batch],
+                    documents=sent["documents"][s : s + batch],
+                    metadatas=smetas[s : s + batch],
+                    embeddings=svectors[s : s + batch],
+                )
+    store.switch_active(target, settings.store.collection_prefix, chunks_out.name)
+    return target_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals.bench", description=__doc__)
+    parser.add_argument("--settings", type=Path, help="YAML settings profile")
+    parser.add_argument("--scales", default="1,10", help="copies of the real corpus, e.g. 1,10")
+    parser.add_argument("--backends", default="onnx,sentence-transformers")
+    parser.add_argument("--questions", type=int, default=30, help="warm answers per run")
+    parser.add_argument("--out", type=Path, default=Path("evals/results"))
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(warm_worker(args.worker, args.questions)))
+        return 0
+
+    base = load_settings(args.settings)
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        for scale in (int(s) for s in args.scales.split(",")):
+            folder = Path(tmp) / f"x{scale}"
+            folder.mkdir()
+            settings = base if scale == 1 else synthetic_store(base, scale, folder)
+            py = sys.executable
+            # one untimed start makes the lexical cache (the first start after an ingest does)
+            _run(
+                [
+                    py,
+                    "-m",
+                    "assistant",
+                    "ask",
+                    QUESTION,
+                    "--settings",
+                    _profile(settings, folder, "onnx"),
+                ]
+            )
+            for backend in backends:
+                profile = _profile(settings, folder, backend)
+                cold, cold_rss, _ = _run(
+                    [py, "-m", "assistant", "ask", QUESTION, "--settings", profile]
+                )
+                _, warm_rss, out = _run(
+                    [
+                        py,
+                        "-m",
+                        "evals.bench",
+                        "--worker",
+                        profile,
+                        "--questions",
+                        str(args.questions),
+                    ]
+                )
+                row = {"scale": scale, "backend": backend, "cold_ask_s": round(cold, 2)}
+                row |= {"cold_ask_rss_mb": cold_rss, **json.loads(out), "app_rss_mb": warm_rss}
+                if scale == 1:
+                    reingest, _, _ = _run([py, "-m", "ingest", "--quiet", "--settings", profile])
+                    row["unchanged_reingest_s"] = round(reingest, 2)
+                rows.append(row)
+                print(json.dumps(row), file=sys.stderr)
+    torch_rows = {r["scale"]: r for r in rows if r["backend"] == "sentence-transformers"}
+    for r in rows:
+        ref = torch_rows.get(r["scale"])
+        if ref and r is not ref:
+            r["cold_ask_vs_torch"] = round(r["cold_ask_s"] / ref["cold_ask_s"], 2)
+            r["app_rss_vs_torch"] = round(r["app_rss_mb"] / ref["app_rss_mb"], 2)
+    keys = [
+        "scale",
+        "chunks",
+        "backend",
+        "cold_ask_s",
+        "cold_ask_vs_torch",
+        "startup_to_first_answer_s",
+        "warm_p50_ms",
+        "warm_p95_ms",
+        "app_rss_mb",
+        "app_rss_vs_torch",
+        "unchanged_reingest_s",
+    ]
+    print("| " + " | ".join(keys) + " |")
+    print("|" + "---|" * len(keys))
+    for r in rows:
+        print("| " + " | ".join(str(r.get(k, "")) for k in keys) + " |")
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), "rows": rows}, indent=2))
+    print(f"\nresults: {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

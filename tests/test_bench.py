@@ -1,0 +1,22 @@
+"""The benchmark's synthetic scale index (timings themselves are never tested)."""
+
+from __future__ import annotations
+
+from assistant.core import build_assistant
+from evals.bench import synthetic_store
+from ingest.pipeline import run_ingest
+
+
+def test_a_synthetic_index_holds_k_copies_of_the_real_one_and_answers(fake_settings, tmp_path):
+    run_ingest(fake_settings, progress=False)
+    real = build_assistant(fake_settings)
+    scaled = synthetic_store(fake_settings, 3, tmp_path / "x3")
+    bot = build_assistant(scaled)
+    assert len(bot.nodes) == 3 * len(real.nodes)
+    assert len({n.metadata["doc_id"] for n in bot.nodes}) == 3 * len(
+        {n.metadata["doc_id"] for n in real.nodes}
+    )
+    sentences = bot.retriever.sentences
+    assert sentences is not None and sentences.count() == 3 * real.retriever.sentences.count()
+    answer = bot.ask("When do practitioners step back?")
+    assert answer.sources and answer.sources[0].doc_id.startswith("copy")
