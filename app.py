@@ -379,7 +379,7 @@ def build_app(bot: Assistant, settings: Settings):
                             list(TYPE_CHOICES), value="All documents", label="Documents"
                         )
                     with gr.Accordion("Example questions", open=False):
-                        gr.Examples(EXAMPLES, inputs=question, label=None)
+                        examples = gr.Examples(EXAMPLES, inputs=question, label=None)
                     with gr.Group(visible=False) as feedback_form:
                         gr.Markdown("**Thanks. What was wrong or right?** " + NOTICE)
                         reason = gr.Radio(list(REASONS), label="Reason")
@@ -435,6 +435,10 @@ def build_app(bot: Assistant, settings: Settings):
             trigger(
                 _respond, inputs, outputs, api_name="ask" if trigger == ask.click else False
             ).then(None, None, None, js=SCROLL_TO_ANSWER)
+        # an example question is asked when clicked, not just copied into the box
+        examples.load_input_event.then(_respond, inputs, outputs, api_name=False).then(
+            None, None, None, js=SCROLL_TO_ANSWER
+        )
 
         def _clear():
             return (

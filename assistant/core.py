@@ -55,22 +55,23 @@ class Assistant:
         prefix = self.settings.store.collection_prefix
         location = self.settings.store.url or str(self.settings.store.path)
         collection = store.get_active_collection(self.client, prefix, location)
+        store.widen_search(collection, self.settings.store)
         nodes = store.load_nodes(collection)
         if not nodes:
             raise IndexMissingError(
                 f"The index in {location} is empty: add documents to corpus/ and run `python -m ingest`."
             )
         self.nodes = nodes
-        cache_root = self.settings.store.path / "lexical"
-        cached = lexical_cache.cache_dir(cache_root, collection.name)
-        stats = lexical_cache.load_vocabulary(cached)
-        bm25_index = lexical_cache.load_bm25(cached, len(nodes)) if stats else None
+        cache_root = store.lexical_cache_root(self.settings.store)
+        cached = lexical_cache.cache_dir(cache_root, collection.name) if cache_root else None
+        stats = lexical_cache.load_vocabulary(cached) if cached else None
+        bm25_index = lexical_cache.load_bm25(cached, len(nodes)) if cached and stats else None
         self.vocab = Vocabulary([n.get_content(MetadataMode.EMBED) for n in nodes], stats)
         sentences = store.get_sentence_collection(self.client, collection.name)
         self.retriever = Retriever(
             self.settings.retrieval, collection, self.embed_model, nodes, sentences, bm25_index
         )
-        if bm25_index is None:  # built this time: save it for the next start
+        if cached is not None and bm25_index is None:  # built this time: save it for next start
             lexical_cache.save(cached, self.retriever.bm25, self.vocab.stats())
             live = {c.name for c in self.client.list_collections()}
             lexical_cache.remove_stale(cache_root, live)
@@ -179,6 +180,10 @@ class Assistant:
         self.refresh_if_stale()
         past = [clean_question(h, self.settings.answer.max_question_chars) for h in history or []]
         query = standalone_question(text, [h for h in past if h], self.vocab, self.llm)
+        country = named_country(text) if query != text else None
+        if country and not scope.country:
+            # "what about Wales?": the earlier question, answered from that country's documents
+            scope = Scope(country, scope.doc_types)
         if asks_to_compare(query) and not scope.country:
             retrieved = time.perf_counter()
             draft = self._compare(query)
@@ -272,6 +277,19 @@ def other_country_notice(question: str, draft: Draft) -> str:
             f"documents; {other}'s law and guidance differ from {asked}'s."
         )
     return ""
+
+
+_WALES_NAMED = re.compile(r"\b(wales|welsh|cymru)\b", re.I)
+_ENGLAND_NAMED = re.compile(r"\b(england|english)\b", re.I)
+
+
+def named_country(question: str) -> str | None:
+    """The one country a question names ('what about Wales?' -> 'Wales'), else None."""
+    wales = bool(_WALES_NAMED.search(question))
+    england = bool(_ENGLAND_NAMED.search(question))
+    if wales == england:
+        return None
+    return "Wales" if wales else "England"
 
 
 def asks_to_compare(question: str) -> bool:

@@ -45,12 +45,38 @@ def get_active_collection(client: Any, prefix: str, location: str = "") -> Any:
     )
 
 
-def create_collection(client: Any, prefix: str) -> Any:
-    """A new, empty collection for the next index generation (cosine distance)."""
+def lexical_cache_root(settings: Any) -> Any:
+    """Where BM25 and term statistics are saved: beside the embedded store, or the folder named
+    by ``lexical_cache_dir`` (needed to cache with a Chroma server); None: build at each start."""
+    if settings.lexical_cache_dir is not None:
+        return settings.lexical_cache_dir
+    return None if settings.url else settings.path / "lexical"
+
+
+def hnsw_metadata(settings: Any) -> dict[str, Any]:
+    """Collection metadata: cosine distance and the HNSW search breadth of StoreSettings."""
+    return {
+        "hnsw:space": "cosine",
+        "hnsw:search_ef": settings.hnsw_search_ef,
+        "hnsw:construction_ef": settings.hnsw_construction_ef,
+        "hnsw:M": settings.hnsw_m,
+    }
+
+
+def create_collection(client: Any, prefix: str, settings: Any) -> Any:
+    """A new, empty collection for the next index generation (``settings``: StoreSettings)."""
     name = f"{prefix}_{time.strftime('%Y%m%d%H%M%S')}_{time.time_ns() % 1_000_000:06d}"
-    return client.create_collection(
-        name, embedding_function=None, metadata={"hnsw:space": "cosine"}
-    )
+    return client.create_collection(name, embedding_function=None, metadata=hnsw_metadata(settings))
+
+
+def widen_search(collection: Any, settings: Any) -> None:
+    """Raise the search breadth of a collection made before the setting (an older index)."""
+    try:
+        current = (collection.configuration_json or {}).get("hnsw", {}).get("ef_search", 0)
+        if current and current < settings.hnsw_search_ef:
+            collection.modify(configuration={"hnsw": {"ef_search": settings.hnsw_search_ef}})
+    except Exception as e:  # a read-only store or server still answers, a little less exactly
+        logger.info("could not widen HNSW search of %s: %s", collection.name, e)
 
 
 def sentences_name(chunks_name: str) -> str:
@@ -58,9 +84,9 @@ def sentences_name(chunks_name: str) -> str:
     return f"{chunks_name}_s"
 
 
-def create_sentence_collection(client: Any, chunks_name: str) -> Any:
+def create_sentence_collection(client: Any, chunks_name: str, settings: Any) -> Any:
     return client.create_collection(
-        sentences_name(chunks_name), embedding_function=None, metadata={"hnsw:space": "cosine"}
+        sentences_name(chunks_name), embedding_function=None, metadata=hnsw_metadata(settings)
     )
 
 

@@ -96,8 +96,8 @@ def synthetic_store(settings: Settings, copies: int, folder: Path) -> Settings:
         update={"store": settings.store.model_copy(update={"path": folder / "chroma", "url": None})}
     )
     target = make_chroma_client(target_settings.store)
-    chunks_out = store.create_collection(target, settings.store.collection_prefix)
-    sentences_out = store.create_sentence_collection(target, chunks_out.name)
+    chunks_out = store.create_collection(target, settings.store.collection_prefix, settings.store)
+    sentences_out = store.create_sentence_collection(target, chunks_out.name, settings.store)
     rng = np.random.default_rng(0)
 
     def jitter(vectors: Any) -> list[list[float]]:

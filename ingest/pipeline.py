@@ -274,9 +274,9 @@ def run_ingest(
         nodes.extend(doc_nodes)
 
     embed_model = embed_model or make_embed_model(settings.embedding)
-    new = store.create_collection(client, prefix)
+    new = store.create_collection(client, prefix, settings.store)
     try:
-        new_sentences = store.create_sentence_collection(client, new.name)
+        new_sentences = store.create_sentence_collection(client, new.name, settings.store)
         copied = 0
         if old is not None and keep_ids:
             copied = _copy_documents(old, new, keep_ids)

@@ -267,6 +267,20 @@ def test_hostile_and_empty_input_is_shown_as_text_with_a_clear_message(served, b
 
 
 @needs_chromium
+def test_an_example_question_is_asked_when_clicked(served, browser):
+    import app
+
+    url, _ = served
+    page = _open(browser, url)
+    page.get_by_text("Example questions").click()
+    page.get_by_text(app.EXAMPLES[3]).click()
+    turn = page.locator("#turn-1")
+    turn.wait_for(timeout=60_000)
+    assert app.EXAMPLES[3] in turn.inner_text()
+    page.close()
+
+
+@needs_chromium
 def test_the_page_works_at_mobile_width(served, browser):
     url, _ = served
     page = _open(browser, url, width=390, height=844)
