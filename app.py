@@ -163,11 +163,57 @@ def _as_text(markdown: str) -> str:
     return re.sub(r"([\\`*_{}<>#|!~])", r"\\\1", markdown).replace("](", "]\\(")
 
 
+# the legal force of a quoted sentence, as a short label after its [n] in the chat
+FORCE_TAGS = {
+    "duty": "duty",
+    "prohibition": "duty: must not",
+    "power": "power",
+    "statutory-requirement": "requirement",
+    "statutory-guidance": "have regard",
+    "practice": "practice",
+    "research": "research",
+    "case-study": "case study",
+}
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def _force_of(line: str, sources: dict[int, Source], n: int) -> str:
+    """The legal force of the quote on ``line`` cited as [n] (its source's highlight there)."""
+    source = sources.get(n)
+    if source is None:
+        return ""
+    text = _MARKER.sub("", line)
+    for quote, force in zip(source.highlights, source.forces, strict=False):
+        if quote and (quote in text or text.strip(" -") in quote):
+            return FORCE_TAGS.get(force, "")
+    forces = {FORCE_TAGS.get(f, "") for f in source.forces}
+    return forces.pop() if len(forces) == 1 else ""
+
+
+def _with_force_tags(text: str, answer: Answer) -> str:
+    """Each line's [n] followed by the legal force of what it quotes: '[1] ⟦duty⟧' (shown as
+    a small label; the brackets are not escaped as Markdown, so they mark our text only)."""
+    by_n = {s.n: s for s in answer.sources}
+    lines = []
+    for line in text.split("\n"):
+
+        def tag(m: re.Match[str], line: str = line) -> str:
+            force = _force_of(line, by_n, int(m.group(1)))
+            return f"{m.group(0)} ⟦{force}⟧" if force else m.group(0)
+
+        lines.append(_MARKER.sub(tag, line))
+    return "\n".join(lines)
+
+
 def render(answer: Answer, turn: int = 1) -> tuple[str, str]:
     """(chat message in Markdown, that answer's sources as HTML) for answer number ``turn``."""
-    body = _as_text(_unlisted(answer.text))
+    text = _unlisted(answer.text)
+    if not answer.refused:
+        text = _with_force_tags(text, answer)
+    body = _as_text(text)
     if not answer.refused:
         body = _marker_links(body, turn)
+        body = re.sub(r"⟦([a-z: ]+)⟧", r"<sub>\1</sub>", body)
     label = STATUS_LABELS.get(answer.status, "")
     if label:
         body = f"{label}\n\n{body}"

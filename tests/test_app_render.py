@@ -106,3 +106,29 @@ def test_the_like_event_finds_the_answer_of_the_rated_message():
     assert app.answer_of_message(history, 4, [a, b]) is b
     assert app.answer_of_message(history, 2, [a, b]) is None  # the empty-question note
     assert app.answer_of_message(history, 99, [a, b]) is None
+
+
+def test_each_quoted_sentence_shows_its_legal_force_after_its_marker():
+    source = Source(
+        1,
+        "a",
+        "Act",
+        "s.60",
+        "(1) The body must designate a co-ordinator.\n(2) It may pay.",
+        0.5,
+        highlights=("(1) The body must designate a co-ordinator.", "(2) It may pay."),
+        forces=("duty", "power"),
+    )
+    text = "(1) The body must designate a co-ordinator. [1]\n(2) It may pay. [1]"
+    body, _ = app.render(Answer("q", text, [source], "answered"))
+    first, second = body.splitlines()[:2]
+    assert first.endswith("(#src-1-1) <sub>duty</sub>")
+    assert second.endswith("(#src-1-1) <sub>power</sub>")
+
+
+def test_a_brace_in_document_text_is_never_turned_into_a_label():
+    source = Source(
+        1, "a", "Doc", "s", "x", 0.5, highlights=("Use {curly} text.",), forces=("practice",)
+    )
+    body, _ = app.render(Answer("q", "Use {curly} text. [1]", [source], "answered"))
+    assert "<sub>curly</sub>" not in body and "<sub>practice</sub>" in body
