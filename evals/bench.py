@@ -118,33 +118,28 @@ def synthetic_store(settings: Settings, copies: int, folder: Path) -> Settings:
 
     records = live.get(include=["embeddings", "documents", "metadatas"])
     sent = sentences.get(include=["embeddings", "documents", "metadatas"]) if sentences else None
-    batch = 2000
+
+    def add(collection: Any, ids: list[str], docs: list[str], metas: list, vectors: list) -> None:
+        for s in range(0, len(ids), 2000):  # Chroma takes a bounded batch per call
+            collection.add(
+                ids=ids[s : s + 2000],
+                documents=docs[s : s + 2000],
+                metadatas=metas[s : s + 2000],
+                embeddings=vectors[s : s + 2000],
+            )
+
     for k in range(copies):
         tag = f"copy{k:03d}-"
         ids = [tag + i for i in records["ids"]]
         metas = [relabel(m, tag, i) for m, i in zip(records["metadatas"], ids, strict=True)]
-        vectors = jitter(records["embeddings"])
-        for s in range(0, len(ids), batch):
-            chunks_out.add(
-                ids=ids[s : s + batch],
-                documents=records["documents"][s : s + batch],
-                metadatas=metas[s : s + batch],
-                embeddings=vectors[s : s + batch],
-            )
+        add(chunks_out, ids, records["documents"], metas, jitter(records["embeddings"]))
         if sent is not None:
-            sids = [tag + i for i in sent["ids"]]
             smetas = [
                 dict(m, chunk_id=tag + m["chunk_id"], doc_id=tag + m["doc_id"])
                 for m in sent["metadatas"]
             ]
-            svectors = jitter(sent["embeddings"])
-            for s in range(0, len(sids), batch):
-                sentences_out.add(
-                    ids=sids[s : s + batch],
-                    documents=sent["documents"][s : s + batch],
-                    metadatas=smetas[s : s + batch],
-                    embeddings=svectors[s : s + batch],
-                )
+            sids = [tag + i for i in sent["ids"]]
+            add(sentences_out, sids, sent["documents"], smetas, jitter(sent["embeddings"]))
     store.switch_active(target, settings.store.collection_prefix, chunks_out.name)
     return target_settings
 
