@@ -473,13 +473,21 @@ def build_app(bot: Assistant, settings: Settings):
             if now:
                 md, docx = export_files(now, settings.app.exports_dir / sid)
                 last = answer_markdown(now[-1])
-                yield chat_value, panel_value, box, now, sid, last, md, docx
+                # only the exports change now: leave the chat, the panel and the question box
+                # alone, or a question typed meanwhile would be wiped
+                yield gr.skip(), gr.skip(), gr.skip(), now, sid, last, md, docx
 
         inputs = [question, chat, country, doc_types, answers, session]
         outputs = [chat, panel, question, answers, session, copy_md, download_md, download_docx]
+        # always_last: a question asked while the previous answer is still being finished
+        # (its exports written) is answered next, not dropped (Gradio's default drops it)
         for trigger in (ask.click, question.submit):
             trigger(
-                _respond, inputs, outputs, api_name="ask" if trigger == ask.click else False
+                _respond,
+                inputs,
+                outputs,
+                api_name="ask" if trigger == ask.click else False,
+                trigger_mode="always_last",
             ).then(None, None, None, js=SCROLL_TO_ANSWER)
         # an example question is asked when clicked, not just copied into the box
         examples.load_input_event.then(_respond, inputs, outputs, api_name=False).then(
