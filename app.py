@@ -467,15 +467,19 @@ def build_app(bot: Assistant, settings: Settings):
 
         def _respond(message, history, country_choice, type_choice, done, sid):
             sid = sid or uuid.uuid4().hex
+            pending = None
             for out in respond_stream(bot, message, history, country_choice, type_choice, done):
-                chat_value, panel_value, box, now = out
-                yield chat_value, panel_value, box, now, sid, gr.skip(), gr.skip(), gr.skip()
+                if pending is not None:  # a draft being written: the exports stay as they are
+                    yield (*pending, sid, gr.skip(), gr.skip(), gr.skip())
+                pending = out
+            chat_value, panel_value, box, now = pending
+            # the finished answer and its exports in one update: a later update would clear
+            # the question box again and wipe a question typed meanwhile
             if now:
                 md, docx = export_files(now, settings.app.exports_dir / sid)
-                last = answer_markdown(now[-1])
-                # only the exports change now: leave the chat, the panel and the question box
-                # alone, or a question typed meanwhile would be wiped
-                yield gr.skip(), gr.skip(), gr.skip(), now, sid, last, md, docx
+                yield chat_value, panel_value, box, now, sid, answer_markdown(now[-1]), md, docx
+            else:
+                yield chat_value, panel_value, box, now, sid, "", None, None
 
         inputs = [question, chat, country, doc_types, answers, session]
         outputs = [chat, panel, question, answers, session, copy_md, download_md, download_docx]
