@@ -368,19 +368,26 @@ class ExtractiveAnswerer:
                     chosen.append(prev)
                     words += len(prev.text.split())
                 back = prev
-        # Lists stay lists: a chosen lead-in brings its items; a chosen item brings its lead-in.
-        extra: list[_Sentence] = []
+        # Lists stay lists: a chosen lead-in brings its items (within the word budget); a
+        # chosen item always brings its lead-in, and a lead-in that is itself an item (a
+        # nested list) brings its own, back to the sentence that opens the whole list.
+        items: list[_Sentence] = []
+        leads: list[_Sentence] = []
         for sent in chosen:
-            same = [x for x in sentences if x.passage == sent.passage]
             if sent.text.rstrip().endswith((":", "—", "–")):
-                items = [x for x in same if x.is_item and x.intro == sent.position][:8]
-                extra.extend(items)
-            if sent.is_item and sent.intro is not None:
-                extra.extend(x for x in same if x.position == sent.intro)
-        for x in extra:
+                items.extend(
+                    [x for x in sentences if x.passage == sent.passage and x.intro == sent.position]
+                )
+            lead: _Sentence | None = sent
+            while lead is not None and lead.is_item and lead.intro is not None:
+                lead = by_place.get((lead.passage, lead.intro))
+                if lead is not None and lead not in chosen and lead not in leads:
+                    leads.append(lead)
+        for x in items:
             if x not in chosen and words < s.max_words * 1.6:
                 chosen.append(x)
                 words += len(x.text.split())
+        chosen.extend(leads)
         # Legislation is quoted by whole provision: a chosen sentence brings the rest of its
         # subsection (lead-in and every item), whatever the word budget. A numbered paragraph
         # of statutory guidance comes whole too when it is short enough to read as one quote.

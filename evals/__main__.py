@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nreport: {report}")
     failures = [] if args.no_check or args.only else check_thresholds(metrics)
     for failure in failures:
-        print(f"BELOW FLOOR: {failure}", file=sys.stderr)
+        print(f"QUALITY GATE: {failure}", file=sys.stderr)
     return 1 if failures else 0
 
 

@@ -49,16 +49,22 @@ def table(
 
 
 def check_thresholds(metrics: dict[str, dict[str, Any]], path: Path = THRESHOLDS) -> list[str]:
-    """Metrics below their floor, as readable lines (empty when all pass)."""
+    """Metrics below their floor (or above a ``{max: N}`` ceiling), as readable lines (empty
+    when all pass)."""
     floors = yaml.safe_load(path.read_text()) or {}
     failures = []
     for config, limits in floors.items():
         if config not in metrics:
             continue
-        for metric, floor in limits.items():
+        for metric, limit in limits.items():
             value = metrics[config].get(metric)
-            if value is None or value < floor:
-                failures.append(f"{config}: {metric} = {_fmt(value)} is below its floor {floor}")
+            if isinstance(limit, dict):
+                if value is None or value > limit["max"]:
+                    failures.append(
+                        f"{config}: {metric} = {_fmt(value)} is above its ceiling {limit['max']}"
+                    )
+            elif value is None or value < limit:
+                failures.append(f"{config}: {metric} = {_fmt(value)} is below its floor {limit}")
     return failures
 
 

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from assistant.core import Assistant, build_assistant, clean_question
 from assistant.settings import Settings
+from assistant.text import split_sentences
 from assistant.types import Answer, Passage
 from evals.gold import GoldQuestion, normalize
 
@@ -502,7 +503,8 @@ def items_without_lead_in(answer_text: str, citations: list[dict[str, Any]]) -> 
                 break
             if lead is None or (not lettered and not _LEADS.search(lead)):
                 continue  # the list has no lead-in line
-            shown = " ".join(_strip_marker(x) for x in lines[:i])
-            if lead[-40:] not in shown:  # its end: the sentence that opens the list
+            shown = re.sub(r"\s*\[\d+\]", "", " ".join(lines[:i]))  # as the reader sees it
+            opener = split_sentences(lead)[-1][0]  # the sentence that opens the list
+            if opener[-40:] not in shown:
                 bad.append(item[:80])
     return bad

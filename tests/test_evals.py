@@ -70,13 +70,17 @@ def test_the_runner_scores_a_few_questions(real_settings):
 
 @pytest.mark.slow
 def test_the_shipped_configuration_stays_above_the_floors_on_the_held_out_split(real_settings):
-    """The quality gate: the held-out test split on the shipped settings vs thresholds.yaml."""
+    """The quality gate: the held-out test split on the shipped settings vs thresholds.yaml,
+    and no answer to any gold question (dev too) shows a list item without its lead-in."""
     from evals.gold import load_splits
     from evals.report import check_thresholds
     from evals.runner import make_configs, run_config, summarize
 
     (config,) = make_configs(["shipped"], real_settings)
-    metrics = {"shipped@test": summarize(run_config(config, load_splits("test"), progress=False))}
+    metrics = {
+        f"shipped@{split}": summarize(run_config(config, load_splits(split), progress=False))
+        for split in ("test", "dev")
+    }
     failures = check_thresholds(metrics)
     assert failures == [], failures
 
@@ -126,3 +130,16 @@ def test_every_configuration_builds_with_an_llm_backend(tmp_path, small_corpus, 
     run_ingest(settings, progress=False)
     configs = make_configs(["baseline", "dense", "shipped"], settings)
     assert [c.name for c in configs] == ["baseline", "dense", "shipped"]
+
+
+def test_the_gate_fails_a_metric_below_its_floor_or_above_its_ceiling(tmp_path):
+    from evals.report import check_thresholds
+
+    limits = tmp_path / "thresholds.yaml"
+    limits.write_text("shipped@test:\n  cited: 0.5\n  answers_with_bare_items: {max: 0}\n")
+    good = {"shipped@test": {"cited": 0.6, "answers_with_bare_items": 0}}
+    assert check_thresholds(good, limits) == []
+    bad = {"shipped@test": {"cited": 0.4, "answers_with_bare_items": 2}}
+    failures = check_thresholds(bad, limits)
+    assert len(failures) == 2
+    assert "below its floor 0.5" in failures[0] and "above its ceiling 0" in failures[1]

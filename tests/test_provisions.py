@@ -68,6 +68,36 @@ def test_a_list_item_from_legislation_is_quoted_with_its_whole_provision():
     assert items_without_lead_in(draft.text, [citation]) == []
 
 
+def test_an_item_of_a_nested_list_comes_with_every_lead_in_above_it():
+    # Bullets lose their indentation at ingest: the outer list's lead-in must still come.
+    hubs = Passage(
+        "hubs::0",
+        "Other work to support children with SEND included:\n"
+        "- The hubs worked together on transitions. They produced two documents:\n"
+        "- a set of principles for transition reports\n"
+        "- a transition report template\n"
+        "- One hub organised a visit to a nursery with a sensory room. Staff who went then "
+        "set up sensory rooms in their own settings.",
+        {"doc_id": "hubs", "title": "Hubs toolkit", "doc_type": "practice-guidance"},
+        1.0,
+        0.8,
+    )
+    draft = _answerer(ALWAYS, (hubs,)).answer(
+        "What did staff do after visiting a nursery with a sensory room?", [hubs], None
+    )
+    assert "set up sensory rooms" in draft.text
+    assert "Other work to support children with SEND included:" in draft.text
+    assert items_without_lead_in(draft.text, [draft.sources[0].to_citation()]) == []
+
+
+def test_a_lead_in_sentence_shown_after_other_sentences_counts_as_shown():
+    source = "The hub ran a course. It was accredited. For more info:\n- read the case study"
+    shown = "The hub ran a course. [1] For more info: [1]\n- read the case study [1]"
+    assert items_without_lead_in(shown, [{"n": 1, "text": source}]) == []
+    bare = "The hub ran a course. [1]\n- read the case study [1]"
+    assert items_without_lead_in(bare, [{"n": 1, "text": source}]) == ["read the case study"]
+
+
 def test_legislation_is_cited_by_section_and_subsection():
     assert pinpoint(LAW.text, ACT, ["(b) the head teacher of the school, and"]) == "s.22(1)"
     assert pinpoint(LAW.text, ACT, ["(2) The copy must be given within 7 weeks"]) == "s.22(2)"
