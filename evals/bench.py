@@ -97,7 +97,7 @@ def synthetic_store(settings: Settings, copies: int, folder: Path) -> Settings:
     )
     target = make_chroma_client(target_settings.store)
     chunks_out = store.create_collection(target, settings.store.collection_prefix, settings.store)
-    sentences_out = store.create_sentence_collection(target, chunks_out.name, settings.store)
+    sentences_out = store.create_sentence_collection(target, chunks_out.name)
     rng = np.random.default_rng(0)
 
     def jitter(vectors: Any) -> list[list[float]]:

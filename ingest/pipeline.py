@@ -2,13 +2,17 @@
 
 Incremental: each chunk records its document's content hash; an unchanged document's chunks
 (embeddings included) are copied into the new generation without re-embedding, a changed one
-is re-chunked and re-embedded, a removed one is left out. Atomic: the new generation is built
+is re-chunked, a removed one is left out. Every stored chunk and sentence also records the
+hash of the exact text it embedded (``vector_key``): a changed document's chunks and
+sentences whose text did not change take their old vectors, and a text met twice in one
+ingest is embedded once, so an edit costs only the passages it touched. Atomic: the new generation is built
 in a fresh collection and made live by one manifest write at the end, so a crash or Ctrl-C
 leaves the previous index live and complete.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sys
 import time
@@ -44,7 +48,9 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     kept_previous: list[str] = field(default_factory=list)  # failed now, old version kept
     chunks: int = 0
-    embedded: int = 0
+    embedded: int = 0  # chunks of added or changed documents
+    vectors_computed: int = 0  # texts (chunks and sentences) the model embedded this time
+    vectors_reused: int = 0  # texts whose vector came from the previous index or this run
     collection: str = ""
     seconds: float = 0.0
 
@@ -58,6 +64,11 @@ class IngestReport:
             f"removed {len(self.removed)}, failed {len(self.failed)}; "
             f"{self.chunks} chunks in the index ({self.embedded} embedded now) in {self.seconds:.1f}s"
         ]
+        if self.vectors_reused:
+            lines.append(
+                f"  {self.vectors_computed} texts embedded, {self.vectors_reused} unchanged "
+                "passages and sentences kept their vectors"
+            )
         for name, reason in self.failed:
             kept = (
                 " (its previous version stays in the index)" if name in self.kept_previous else ""
@@ -121,7 +132,12 @@ def _copy_documents(old: Any, new: Any, doc_ids: list[str]) -> int:
     return copied
 
 
-def _sentence_records(nodes: list[TextNode]) -> list[tuple[str, str, dict]]:
+def vector_key(salt: str, text: str) -> str:
+    """Names the vector of exactly this text under this index recipe (model, chunker...)."""
+    return hashlib.sha1(f"{salt}\n{text}".encode()).hexdigest()
+
+
+def _sentence_records(nodes: list[TextNode], salt: str) -> list[tuple[str, str, dict]]:
     """(id, sentence, metadata) for every sentence the answerer may quote from each chunk."""
     records = []
     for node in nodes:
@@ -130,21 +146,59 @@ def _sentence_records(nodes: list[TextNode]) -> list[tuple[str, str, dict]]:
                 "chunk_id": node.node_id,
                 "doc_id": node.metadata["doc_id"],
                 "position": position,
+                "vector_key": vector_key(salt, text),
             }
             records.append((f"{node.node_id}#{position:03d}", text, meta))
     return records
 
 
+class VectorReuse:
+    """Vectors already computed, by ``vector_key``: those of the changed documents in the
+    previous index, and every text embedded so far in this run."""
+
+    def __init__(self, embed_model: BaseEmbedding):
+        self.embed_model = embed_model
+        self.known: dict[str, list[float]] = {}
+        self.computed = 0
+        self.reused = 0
+
+    def remember(self, collection: Any, doc_ids: list[str], wanted: set[str]) -> None:
+        """Learn the stored vectors of these documents that this ingest needs (``wanted``
+        keys): after a change of model or chunker no key matches and nothing is held."""
+        for start in range(0, len(doc_ids), 20):
+            records = collection.get(
+                where={"doc_id": {"$in": doc_ids[start : start + 20]}},
+                include=["embeddings", "metadatas"],
+            )
+            for meta, vector in zip(records["metadatas"], records["embeddings"], strict=True):
+                if meta.get("vector_key") in wanted:
+                    self.known[meta["vector_key"]] = list(map(float, vector))
+
+    def vectors(self, keys: list[str], texts: list[str]) -> list[list[float]]:
+        """One vector per text: known ones looked up, the rest embedded once each."""
+        todo: dict[str, str] = {}
+        for key, text in zip(keys, texts, strict=True):
+            if key not in self.known:
+                todo.setdefault(key, text)
+        if todo:
+            fresh = self.embed_model.get_text_embedding_batch(list(todo.values()))
+            self.known.update(zip(todo, fresh, strict=True))
+        self.computed += len(todo)
+        self.reused += len(keys) - len(todo)
+        return [self.known[key] for key in keys]
+
+
 def _embed_and_add(
     nodes: list[TextNode],
-    embed_model: BaseEmbedding,
+    vectors: VectorReuse,
     chunks: Any,
     sentences: Any,
     progress: bool,
+    salt: str,
 ) -> None:
     """Embed chunks (with their context header) and their sentences, and store both."""
     vector_store = ChromaVectorStore(chroma_collection=chunks)
-    records = _sentence_records(nodes)
+    records = _sentence_records(nodes, salt)
     bar = tqdm(
         total=len(nodes) + len(records),
         desc="embedding",
@@ -159,23 +213,26 @@ def _embed_and_add(
     for start in range(0, len(nodes), _EMBED_BATCH):
         batch = nodes[start : start + _EMBED_BATCH]
         texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in batch]
-        for node, vector in zip(batch, embed_model.get_text_embedding_batch(texts), strict=True):
+        keys = [vector_key(salt, text) for text in texts]
+        for node, key, vector in zip(batch, keys, vectors.vectors(keys, texts), strict=True):
+            node.metadata["vector_key"] = key
+            node.excluded_embed_metadata_keys.append("vector_key")
+            node.excluded_llm_metadata_keys.append("vector_key")
             node.embedding = vector
         vector_store.add(batch)
         bar.update(len(batch))
-    _add_sentences(records, embed_model, sentences, bar)
+    _add_sentences(records, vectors, sentences, bar)
     bar.close()
 
 
-def _add_sentences(records: list, embed_model: BaseEmbedding, sentences: Any, bar=None) -> None:
+def _add_sentences(records: list, vectors: VectorReuse, sentences: Any, bar=None) -> None:
     for start in range(0, len(records), _EMBED_BATCH * 2):
         batch = records[start : start + _EMBED_BATCH * 2]
-        vectors = embed_model.get_text_embedding_batch([text for _, text, _ in batch])
         sentences.add(
             ids=[r[0] for r in batch],
             documents=[r[1] for r in batch],
             metadatas=[r[2] for r in batch],
-            embeddings=vectors,
+            embeddings=vectors.vectors([r[2]["vector_key"] for r in batch], [r[1] for r in batch]),
         )
         if bar is not None:
             bar.update(len(batch))
@@ -273,19 +330,26 @@ def run_ingest(
             continue
         nodes.extend(doc_nodes)
 
-    embed_model = embed_model or make_embed_model(settings.embedding)
+    vectors = VectorReuse(embed_model or make_embed_model(settings.embedding))
     new = store.create_collection(client, prefix, settings.store)
     try:
-        new_sentences = store.create_sentence_collection(client, new.name, settings.store)
+        new_sentences = store.create_sentence_collection(client, new.name)
+        old_sentences = store.get_sentence_collection(client, old.name) if old else None
+        if old is not None and report.updated and not rebuild:
+            wanted = {vector_key(salt, n.get_content(MetadataMode.EMBED)) for n in nodes}
+            wanted |= {meta["vector_key"] for _, _, meta in _sentence_records(nodes, salt)}
+            for collection in (old, old_sentences):
+                if collection is not None:
+                    vectors.remember(collection, report.updated, wanted)
         copied = 0
         if old is not None and keep_ids:
             copied = _copy_documents(old, new, keep_ids)
-            old_sentences = store.get_sentence_collection(client, old.name)
             if old_sentences is not None:
                 _copy_documents(old_sentences, new_sentences, keep_ids)
             else:  # an index from before sentence vectors: embed the kept chunks' sentences
-                _add_sentences(_sentence_records(store.load_nodes(new)), embed_model, new_sentences)
-        _embed_and_add(nodes, embed_model, new, new_sentences, progress)
+                kept = _sentence_records(store.load_nodes(new), salt)
+                _add_sentences(kept, vectors, new_sentences)
+        _embed_and_add(nodes, vectors, new, new_sentences, progress, salt)
         store.switch_active(client, prefix, new.name)
     except BaseException:
         # Interrupted or failed: the previous index stays live; drop the half-built one.
@@ -302,5 +366,6 @@ def run_ingest(
     report.collection = new.name
     report.chunks = copied + len(nodes)
     report.embedded = len(nodes)
+    report.vectors_computed, report.vectors_reused = vectors.computed, vectors.reused
     report.seconds = time.perf_counter() - started
     return report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from llama_index.core.schema import MetadataMode
 
 from assistant import store
 from assistant.backends import HashEmbedding, make_chroma_client
@@ -61,6 +62,29 @@ def test_a_changed_document_replaces_its_chunks_and_only_it_is_embedded(
     n_sentences = len(sentences.get(where={"doc_id": "england-note.txt"})["ids"])
     assert n_sentences > 0
     assert embedder.calls == len(texts) + n_sentences  # chunks and their sentences, nothing else
+
+
+def test_an_edit_re_embeds_only_the_passages_and_sentences_it_changed(fake_settings, small_corpus):
+    run_ingest(fake_settings, progress=False)
+    guide = small_corpus / "wales-guide.md"
+    guide.write_text(
+        guide.read_text(encoding="utf-8").replace("- reviewing progress", "- reviewing plans"),
+        encoding="utf-8",
+    )
+    embedder = CountingEmbedding()
+    report = run_ingest(fake_settings, progress=False, embed_model=embedder)
+    assert report.updated == ["wales-guide.md"]
+    # The "Training" chunk changed (1 chunk, 1 new item sentence); "Stepping back" did not.
+    assert embedder.calls == 2
+    assert report.vectors_computed == 2 and report.vectors_reused > 0
+    _, coll = _doc_ids(fake_settings)
+    fresh = HashEmbedding()  # each reused vector is the one of its own text
+    for node in store.load_nodes(coll):
+        if node.metadata["doc_id"] != "wales-guide.md":
+            continue
+        stored = coll.get(ids=[node.node_id], include=["embeddings"])["embeddings"][0]
+        expected = fresh.get_text_embedding(node.get_content(metadata_mode=MetadataMode.EMBED))
+        assert max(abs(a - b) for a, b in zip(stored, expected, strict=True)) < 1e-6
 
 
 def test_a_removed_document_disappears_from_the_index(fake_settings, small_corpus):
