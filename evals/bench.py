@@ -82,6 +82,53 @@ def warm_worker(profile: str, n: int) -> dict[str, Any]:
     }
 
 
+def fresh_ingest(settings: Settings, folder: Path, backend: str) -> dict[str, Any]:
+    """A first ingest of the real corpus into an empty store (a child process): chunks per
+    second, counting each chunk with its sentence vectors, and that process's peak RSS."""
+    from assistant import store
+    from assistant.backends import make_chroma_client
+
+    target = settings.model_copy(
+        update={"store": settings.store.model_copy(update={"path": folder / backend, "url": None})}
+    )
+    wall, rss, _ = _run(
+        [sys.executable, "-m", "ingest", "--quiet", "--settings", _profile(target, folder, backend)]
+    )
+    client = make_chroma_client(target.store)
+    chunks = store.get_active_collection(client, target.store.collection_prefix)
+    sentences = store.get_sentence_collection(client, chunks.name)
+    n_chunks, n_sentences = chunks.count(), sentences.count() if sentences else 0
+    return {
+        "ingest_s": round(wall, 1),
+        "ingest_chunks_per_s": round(n_chunks / wall, 1),
+        "ingest_texts_per_s": round((n_chunks + n_sentences) / wall, 1),
+        "ingest_rss_mb": rss,
+    }
+
+
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    """Warm latency and app memory against the number of chunks, one line per backend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for backend in sorted({r["backend"] for r in rows}):
+        mine = sorted((r for r in rows if r["backend"] == backend), key=lambda r: r["chunks"])
+        x = [r["chunks"] for r in mine]
+        left.plot(x, [r["warm_p50_ms"] for r in mine], marker="o", label=f"{backend} p50")
+        left.plot(x, [r["warm_p95_ms"] for r in mine], marker="x", ls="--", label=f"{backend} p95")
+        right.plot(x, [r["app_rss_mb"] for r in mine], marker="o", label=backend)
+    left.set(xscale="log", xlabel="chunks", ylabel="warm answer (ms)", title="Latency")
+    right.set(xscale="log", xlabel="chunks", ylabel="peak RSS (MB)", title="App memory")
+    left.legend(fontsize=8)
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def synthetic_store(settings: Settings, copies: int, folder: Path) -> Settings:
     """A store of ``copies`` noisy copies of the live index (texts kept, vectors jittered)."""
     import numpy as np
@@ -151,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", default="onnx,sentence-transformers")
     parser.add_argument("--questions", type=int, default=30, help="warm answers per run")
     parser.add_argument("--out", type=Path, default=Path("evals/results"))
+    parser.add_argument(
+        "--no-ingest", action="store_true", help="skip the fresh ingest (minutes per backend)"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -199,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
                 if scale == 1:
                     reingest, _, _ = _run([py, "-m", "ingest", "--quiet", "--settings", profile])
                     row["unchanged_reingest_s"] = round(reingest, 2)
+                    if not args.no_ingest:
+                        row |= fresh_ingest(settings, folder, backend)
                 rows.append(row)
                 print(json.dumps(row), file=sys.stderr)
     torch_rows = {r["scale"]: r for r in rows if r["backend"] == "sentence-transformers"}
@@ -207,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
         if ref and r is not ref:
             r["cold_ask_vs_torch"] = round(r["cold_ask_s"] / ref["cold_ask_s"], 2)
             r["app_rss_vs_torch"] = round(r["app_rss_mb"] / ref["app_rss_mb"], 2)
+            if "ingest_s" in r and "ingest_s" in ref:
+                r["ingest_vs_torch"] = round(r["ingest_s"] / ref["ingest_s"], 2)
     keys = [
         "scale",
         "chunks",
@@ -219,15 +273,24 @@ def main(argv: list[str] | None = None) -> int:
         "app_rss_mb",
         "app_rss_vs_torch",
         "unchanged_reingest_s",
+        "ingest_chunks_per_s",
+        "ingest_texts_per_s",
+        "ingest_vs_torch",
+        "ingest_rss_mb",
     ]
     print("| " + " | ".join(keys) + " |")
     print("|" + "---|" * len(keys))
     for r in rows:
         print("| " + " | ".join(str(r.get(k, "")) for k in keys) + " |")
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), "rows": rows}, indent=2))
-    print(f"\nresults: {path}", file=sys.stderr)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = args.out / f"bench-{stamp}.json"
+    machine = {"cpus": os.cpu_count(), "platform": sys.platform, "python": sys.version.split()[0]}
+    path.write_text(
+        json.dumps({"date": time.strftime("%Y-%m-%d"), "machine": machine, "rows": rows}, indent=2)
+    )
+    plot(rows, args.out / f"bench-{stamp}.png")
+    print(f"\nresults: {path} (plot beside it)", file=sys.stderr)
     return 0
 
 

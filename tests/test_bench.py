@@ -20,3 +20,18 @@ def test_a_synthetic_index_holds_k_copies_of_the_real_one_and_answers(fake_setti
     assert sentences is not None and sentences.count() == 3 * real.retriever.sentences.count()
     answer = bot.ask("When do practitioners step back?")
     assert answer.sources and answer.sources[0].doc_id.startswith("copy")
+
+
+def test_a_fresh_ingest_is_measured_in_its_own_process_and_the_plot_is_drawn(
+    fake_settings, tmp_path
+):
+    from evals.bench import fresh_ingest, plot
+
+    row = fresh_ingest(fake_settings, tmp_path, "fake")
+    assert row["ingest_chunks_per_s"] > 0 and row["ingest_texts_per_s"] > row["ingest_chunks_per_s"]
+    rows = [
+        {"backend": "onnx", "chunks": n, "warm_p50_ms": 50.0, "warm_p95_ms": 80.0, "app_rss_mb": m}
+        for n, m in ((1700, 400), (17000, 900))
+    ]
+    plot(rows, tmp_path / "bench.png")
+    assert (tmp_path / "bench.png").stat().st_size > 1000
