@@ -109,11 +109,6 @@ def missing_answer_type(question: str, answer_text: str) -> str | None:
     return None
 
 
-# How a sentence's relevance is weighed: its meaning (MiniLM cosine to the question), the
-# question words it holds, the question words its passage holds, and the passage's rank.
-W_SIM, W_LEXICAL, W_CONTEXT, W_RANK = 0.5, 0.3, 0.15, 0.05
-
-
 @dataclass
 class _Sentence:
     text: str
@@ -203,20 +198,19 @@ class ExtractiveAnswerer:
             set(self.vocab.terms(p.metadata.get("section", "") + " " + p.text)) for p in pool
         ]
         wanted = answer_type(question)
+        w = s.weights
         for sent, sim in zip(sentences, sims, strict=True):
             lexical = _coverage(q_terms, set(self.vocab.terms(sent.text)), self.vocab)
             context = _coverage(q_terms, passage_terms[sent.passage], self.vocab)
-            rank_prior = 1.0 / (1 + sent.passage)
-            length_penalty = 0.1 if len(sent.text.split()) < 5 else 0.0
-            # a sentence that states the kind of fact asked for (a sum, a time...) is preferred
-            type_bonus = 0.1 if wanted is not None and wanted.search(sent.text) else 0.0
+            short = len(sent.text.split()) < w.short_words
+            states_figure = wanted is not None and wanted.search(sent.text)
             sent.score = (
-                W_SIM * sim
-                + W_LEXICAL * lexical
-                + W_CONTEXT * context
-                + W_RANK * rank_prior
-                + type_bonus
-                - length_penalty
+                w.meaning * sim
+                + w.words * lexical
+                + w.context * context
+                + w.rank / (1 + sent.passage)
+                + (w.figure_bonus if states_figure else 0.0)
+                - (w.short_penalty if short else 0.0)
             )
 
         ranked = sorted(sentences, key=lambda x: x.score, reverse=True)
@@ -317,7 +311,7 @@ class ExtractiveAnswerer:
         for sent in ranked:
             if len(chosen) >= s.max_sentences or words >= s.max_words:
                 break
-            if chosen and sent.score < best * 0.8:
+            if chosen and sent.score < best * s.keep_within:
                 break
             if sent.passage not in passages_used and len(passages_used) >= s.max_citations:
                 continue
@@ -327,7 +321,7 @@ class ExtractiveAnswerer:
             ):
                 continue  # the same sentence again (but one stating another figure is kept)
             n_words = len(sent.text.split())
-            if chosen and words + n_words > s.max_words * 1.15:
+            if chosen and words + n_words > s.max_words * s.overrun:
                 continue
             chosen.append(sent)
             words += n_words
@@ -347,8 +341,8 @@ class ExtractiveAnswerer:
                     x is not None
                     and not x.is_item
                     and x not in chosen
-                    and x.score >= best * 0.6
-                    and words + len(x.text.split()) <= s.max_words * 1.15
+                    and x.score >= best * s.neighbour_within
+                    and words + len(x.text.split()) <= s.max_words * s.overrun
                 ):
                     chosen.append(x)
                     words += len(x.text.split())
@@ -384,7 +378,7 @@ class ExtractiveAnswerer:
                 if lead is not None and lead not in chosen and lead not in leads:
                     leads.append(lead)
         for x in items:
-            if x not in chosen and words < s.max_words * 1.6:
+            if x not in chosen and words < s.max_words * s.list_overrun:
                 chosen.append(x)
                 words += len(x.text.split())
         chosen.extend(leads)

@@ -244,9 +244,9 @@ class Retriever:
             def rerank_score(r: NodeWithScore) -> float:
                 sims = per_sentence.get(r.node.node_id) or (0.0,)
                 score = (
-                    0.5 * max(sims)
-                    + 0.3 * dense.get(r.node.node_id, 0.0)
-                    + 0.2 * float(r.score or 0.0) / top
+                    self.settings.rerank_best_sentence * max(sims)
+                    + self.settings.rerank_passage * dense.get(r.node.node_id, 0.0)
+                    + self.settings.rerank_fused * float(r.score or 0.0) / top
                 )
                 if r.node.metadata.get("amending"):
                     score *= self.settings.amending_weight
