@@ -226,8 +226,7 @@ class StatusModelSettings(BaseModel):
 
 class SentenceWeights(BaseModel):
     """How a candidate sentence's relevance is weighed in the extractive answer. Set by hand
-    on the first gold questions (before the dev/test split) and kept since: refits on dev
-    moved dev by about a question and test not at all."""
+    on the first gold questions, before the dev/test split, and not refitted since."""
 
     meaning: float = Field(0.5, description="MiniLM cosine of the sentence to the question.")
     words: float = Field(
