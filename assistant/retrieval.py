@@ -71,10 +71,29 @@ def defined_term(question: str) -> str | None:
     return term if len(term.split()) <= 6 else None
 
 
-def _DEFINES(term: str) -> re.Pattern[str]:  # noqa: N802 - reads as a pattern
-    """'“term” means', '“term” has the meaning', 'term means' in an interpretation line."""
-    t = re.escape(term).replace("\\ ", "\\s+")
-    return re.compile(rf"[“\"‘']\*?{t}s?\*?[”\"’']\s+(means|has the meaning|includes)", re.I)
+# An interpretation line: '“term” means', '“term” has the meaning', 'term includes'.
+_DEFINITION = re.compile(
+    r"[“\"‘']\*?(?P<term>[^“”\"‘’'\n]{1,80}?)\*?[”\"’']\s+(?:means|has the meaning|includes)\b",
+    re.I,
+)
+
+
+def _term_key(term: str) -> str:
+    return " ".join(term.lower().replace("’", "'").split())
+
+
+def definitions_index(nodes: list[TextNode]) -> dict[str, list[int]]:
+    """Each term the documents define, to the positions in ``nodes`` of the chunks that
+    define it: read once at start-up, so a 'what is X?' question looks X up instead of
+    scanning every chunk."""
+    index: dict[str, list[int]] = {}
+    for position, node in enumerate(nodes):
+        text = node.get_content(metadata_mode=MetadataMode.NONE)
+        for m in _DEFINITION.finditer(text):
+            found = index.setdefault(_term_key(m.group("term")), [])
+            if not found or found[-1] != position:
+                found.append(position)
+    return index
 
 
 class _ReadOnly(TransformComponent):
@@ -159,7 +178,7 @@ class Retriever:
         self.sentences = sentences
         self.embed_model = embed_model
         self.nodes = nodes
-        self._definition_ids: set[str] = set()
+        self.definitions = definitions_index(nodes)
         self.spellings = corpus_spellings(
             [n.get_content(metadata_mode=MetadataMode.NONE) for n in nodes]
         )
@@ -227,7 +246,9 @@ class Retriever:
         results = self.retriever.retrieve(bundle)
         if scope is not None and not scope.everything:
             results = self._in_scope(bundle, results, scope)
-        results = self._with_definitions(question, results)
+        defining = self.defining_chunks(question)
+        definition_ids = {n.node_id for n in defining}
+        results = self._with_definitions(results, defining)
         results = self._with_neighbours(results)
         if scope is not None and not scope.everything:
             results = [r for r in results if scope.admits(r.node.metadata)]
@@ -250,7 +271,7 @@ class Retriever:
                 )
                 if r.node.metadata.get("amending"):
                     score *= self.settings.amending_weight
-                if r.node.node_id in self._definition_ids:
+                if r.node.node_id in definition_ids:
                     score += self.settings.definition_bonus
                 if legal and r.node.metadata.get("doc_type") == "legislation":
                     score += self.settings.law_bonus
@@ -329,26 +350,27 @@ class Retriever:
                     )
         return results + extra
 
-    def _with_definitions(self, question: str, results: list[NodeWithScore]) -> list[NodeWithScore]:
-        """For 'what is X?' / 'what does X mean?', add the chunks that define X
-        ('“X” means ...', the interpretation sections) to the candidates."""
-        self._definition_ids = set()
+    def defining_chunks(self, question: str) -> list[TextNode]:
+        """For 'what is X?' / 'what does X mean?', the chunks that define X ('“X” means ...',
+        the interpretation sections), under any of its names; none for other questions."""
         term = defined_term(question)
         if not term:
-            return results
-        forms = {term} | {f.lower() for f in expansions(term)}
-        found = [
-            n
-            for n in self.nodes
-            if any(
-                _DEFINES(form).search(n.get_content(metadata_mode=MetadataMode.NONE))
-                for form in forms
-            )
-        ][: self.settings.definition_limit]
-        self._definition_ids = {n.node_id for n in found}
+            return []
+        positions: set[int] = set()
+        for form in [term, *expansions(term)]:
+            key = _term_key(form)
+            positions.update(self.definitions.get(key, []), self.definitions.get(key + "s", []))
+        return [self.nodes[i] for i in sorted(positions)[: self.settings.definition_limit]]
+
+    def _with_definitions(
+        self, results: list[NodeWithScore], defining: list[TextNode]
+    ) -> list[NodeWithScore]:
+        """The defining chunks added to the candidates, at the best candidate's score."""
         have = {r.node.node_id for r in results}
         top = max((float(r.score or 0.0) for r in results), default=1.0)
-        return results + [NodeWithScore(node=n, score=top) for n in found if n.node_id not in have]
+        return results + [
+            NodeWithScore(node=n, score=top) for n in defining if n.node_id not in have
+        ]
 
     def sentence_similarities(self, chunk_ids: list[str], q: np.ndarray) -> dict:
         """Per chunk, the cosine similarity of each of its sentences to the question."""

@@ -176,6 +176,24 @@ def test_questions_naming_both_countries_are_compared_and_definitions_found():
     assert defined_term("Who must designate an ALNCo?") is None
 
 
+def test_the_terms_the_documents_define_are_indexed_once_with_their_chunks():
+    from llama_index.core.schema import TextNode
+
+    from assistant.retrieval import definitions_index
+
+    nodes = [
+        TextNode(text="In this Part— “IDP” means individual development plan;", id_="a"),
+        TextNode(text="The plan is reviewed every year.", id_="b"),
+        TextNode(text="“Special educational provision” has the meaning given in s.21.", id_="c"),
+        TextNode(text="“IDPs” means plans; “child” includes a young person.", id_="d"),
+    ]
+    index = definitions_index(nodes)
+    assert index["idp"] == [0]
+    assert index["idps"] == [3] and index["child"] == [3]
+    assert index["special educational provision"] == [2]
+    assert "plan" not in index  # an ordinary sentence defines nothing
+
+
 def test_a_scope_admits_only_its_country_and_document_types():
     from assistant.types import Scope
 
