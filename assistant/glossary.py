@@ -7,6 +7,8 @@ question with its equivalents lets both BM25 and the dense retriever match eithe
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections import Counter
 
@@ -152,6 +154,11 @@ def expansions(term: str) -> list[str]:
     out = list(GLOSSARY.get(key, ()))
     out += [short for short, longs in GLOSSARY.items() if key in longs]
     return out
+
+
+# Names this glossary's content: spellings saved with an index generation are reused only
+# while the glossary is the one they were counted for.
+GLOSSARY_KEY = hashlib.sha1(json.dumps(GLOSSARY, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def corpus_spellings(texts: list[str]) -> dict[str, str]:

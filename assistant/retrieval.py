@@ -170,17 +170,21 @@ class Retriever:
         nodes: list[TextNode],
         sentences: Any | None = None,
         bm25_index: Any | None = None,
+        spellings: dict[str, str] | None = None,
     ):
         """``bm25_index``: a bm25s index of ``nodes`` saved earlier (lexical_cache); without
-        one, BM25 is built from the nodes (``self.bm25.bm25`` can then be saved)."""
+        one, BM25 is built from the nodes (``self.bm25.bm25`` can then be saved).
+        ``spellings``: ``corpus_spellings`` of the nodes saved earlier, else counted now."""
         self.settings = settings
         self.collection = collection
         self.sentences = sentences
         self.embed_model = embed_model
         self.nodes = nodes
         self.definitions = definitions_index(nodes)
-        self.spellings = corpus_spellings(
-            [n.get_content(metadata_mode=MetadataMode.NONE) for n in nodes]
+        self.spellings = (
+            spellings
+            if spellings is not None
+            else corpus_spellings([n.get_content(metadata_mode=MetadataMode.NONE) for n in nodes])
         )
         self._bm25_wide: BM25Retriever | None = None
         self._by_id = {n.node_id: n for n in nodes}

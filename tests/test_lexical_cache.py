@@ -45,3 +45,29 @@ def test_a_new_ingest_gets_its_own_cache_and_the_old_one_goes(fake_settings, sma
     (new,) = _folders(fake_settings)
     assert new != old and not old.exists()
     assert any("Transport" in p.text for p in bot.retrieve("transport to school"))
+
+
+def test_a_second_start_reads_the_chunks_and_spellings_from_the_cache_not_chroma(
+    fake_settings, monkeypatch
+):
+    import assistant.core
+    import assistant.retrieval
+    from assistant import store
+
+    run_ingest(fake_settings, progress=False)
+    first = build_assistant(fake_settings)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("recomputed at start-up despite the cache")
+
+    monkeypatch.setattr(store, "load_nodes", refuse)
+    monkeypatch.setattr(assistant.retrieval, "corpus_spellings", refuse)
+    second = build_assistant(fake_settings)
+    assert [(n.node_id, n.text, n.metadata) for n in second.nodes] == [
+        (n.node_id, n.text, n.metadata) for n in first.nodes
+    ]
+    assert second.retriever.spellings == first.retriever.spellings
+    # spellings counted for another glossary are counted again, not trusted
+    monkeypatch.setattr(assistant.core, "GLOSSARY_KEY", "another-glossary")
+    monkeypatch.setattr(assistant.retrieval, "corpus_spellings", lambda texts: {"x": "y"})
+    assert build_assistant(fake_settings).retriever.spellings == {"x": "y"}
