@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from pathlib import Path
 
 import assistant  # noqa: F401  (switches the libraries to offline, no telemetry)
 from assistant.errors import AssistantError
 from assistant.settings import load_settings
+from ingest import recipe
 
 EXIT_SKIPPED = 1  # the index is up to date except for the files named as FAILED
 EXIT_FAILED = 2  # nothing changed: the previous index is still live
@@ -35,11 +37,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
-    from ingest.pipeline import run_ingest
-
     try:
         settings = load_settings(args.settings)
-        corpus = args.corpus_dir or settings.corpus_dir
+        corpus = Path(args.corpus_dir or settings.corpus_dir)
+        started = time.perf_counter()
+        same = None if args.rebuild else recipe.unchanged_since_last(settings, corpus)
+        if same is not None:  # nothing to do: said without loading LlamaIndex or Chroma
+            print(
+                f"added 0, updated 0, unchanged {len(same['hashes'])}, removed 0, failed 0; "
+                f"{same['chunks']} chunks in the index (0 embedded now) in "
+                f"{time.perf_counter() - started:.1f}s"
+            )
+            return 0
+        from ingest.pipeline import run_ingest
+
         report = run_ingest(settings, corpus, rebuild=args.rebuild, progress=not args.quiet)
     except KeyboardInterrupt:
         print("interrupted: the previous index is unchanged and still usable", file=sys.stderr)

@@ -28,8 +28,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“‘\"(])")
 _INTRO_END = re.compile(r"(:|—|–|-|including|include|includes|following)\s*$", re.I)
 
 EMBED_KEYS = ("short_name", "title", "section")
-# Bump when loading or chunking changes what is stored, so ingest re-chunks unchanged files.
-CHUNKER_VERSION = "9"
+# Bump ingest.recipe.CHUNKER_VERSION when loading or chunking changes what is stored, so
+# ingest re-chunks unchanged files.
+
 # A line of legislation that only changes another enactment: "omit ...", "insert—",
 # "for “x” substitute “y”", "is amended as follows", or the quoted text being inserted.
 _AMENDING_LINE = re.compile(

@@ -29,9 +29,11 @@ from assistant import store
 from assistant.backends import make_chroma_client, make_embed_model
 from assistant.errors import DocumentError, IndexMissingError
 from assistant.settings import Settings
-from assistant.text import SPLITTER_VERSION, split_sentences
-from ingest.chunking import CHUNKER_VERSION, chunk_document
+from assistant.text import split_sentences
+from ingest import recipe
+from ingest.chunking import chunk_document
 from ingest.loaders import LoadedDocument, doc_id_for, file_hash, load_document
+from ingest.recipe import discover, index_recipe
 
 logger = logging.getLogger(__name__)
 
@@ -75,34 +77,6 @@ class IngestReport:
             )
             lines.append(f"  FAILED {name}: {reason}{kept}")
         return "\n".join(lines)
-
-
-def index_recipe(settings: Settings) -> str:
-    """What, besides a file's bytes, decides its chunks and vectors."""
-    e = settings.embedding
-    # 'onnx' runs the same MiniLM weights as 'sentence-transformers' (cosine 1.0, checked in
-    # tests/test_onnx.py), so the two share an index: switching backend re-embeds nothing.
-    model = "sentence-transformers" if e.backend in ("onnx", "sentence-transformers") else e.backend
-    return (
-        f"chunker={CHUNKER_VERSION};splitter={SPLITTER_VERSION};"
-        f"words={settings.ingest.max_words};{model}:{e.model_path}"
-    )
-
-
-def discover(corpus_dir: Path, settings: Settings) -> list[Path]:
-    """The document files of the corpus, in a stable order."""
-    if not corpus_dir.is_dir():
-        raise FileNotFoundError(f"corpus folder {corpus_dir} does not exist")
-    exts = {e.lower() for e in settings.ingest.extensions}
-    ignore = set(settings.ingest.ignore)
-    files = []
-    for path in sorted(corpus_dir.rglob("*")):
-        if not path.is_file() or path.name in ignore or path.name.startswith("."):
-            continue
-        if path.name.endswith(".meta.yaml") or path.suffix.lower() not in exts:
-            continue
-        files.append(path)
-    return files
 
 
 def _old_hashes(collection: Any | None) -> dict[str, str]:
@@ -317,13 +291,16 @@ def run_ingest(
     if old is not None and not report.changed and not rebuild:
         report.collection = old.name
         report.chunks = old.count()
+        recipe.remember(settings, old.name, old_hashes, report.chunks)
         report.seconds = time.perf_counter() - started
         return report
 
     nodes: list[TextNode] = []
+    failed_now: set[str] = set()  # read, but nothing to index
     for doc in loaded:
         doc_nodes = chunk_document(doc, settings.ingest.max_words)
         if not doc_nodes:
+            failed_now.add(doc.doc_id)
             report.failed.append((doc.metadata["path"], "no text to index after chunking"))
             bucket = report.updated if doc.doc_id in report.updated else report.added
             bucket.remove(doc.doc_id)
@@ -331,6 +308,7 @@ def run_ingest(
         nodes.extend(doc_nodes)
 
     vectors = VectorReuse(embed_model or make_embed_model(settings.embedding))
+    recipe.forget(settings)  # the index is about to change: no quick "unchanged" until done
     new = store.create_collection(client, prefix, settings.store)
     try:
         new_sentences = store.create_sentence_collection(client, new.name)
@@ -365,6 +343,9 @@ def run_ingest(
         store.reclaim_disk(settings.store.path)
     report.collection = new.name
     report.chunks = copied + len(nodes)
+    live = {doc_id: old_hashes[doc_id] for doc_id in keep_ids}
+    live |= {doc.doc_id: doc.content_hash for doc in loaded if doc.doc_id not in failed_now}
+    recipe.remember(settings, new.name, live, report.chunks)
     report.embedded = len(nodes)
     report.vectors_computed, report.vectors_reused = vectors.computed, vectors.reused
     report.seconds = time.perf_counter() - started

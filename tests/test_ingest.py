@@ -171,3 +171,61 @@ def test_the_cli_exit_status_says_whether_anything_failed(
     assert main([str(small_corpus), "--quiet"]) == 1
     out = capsys.readouterr().out
     assert "FAILED bad.txt: empty file" in out
+
+
+def test_an_unchanged_corpus_is_recognised_without_opening_the_index(fake_settings, small_corpus):
+    from ingest import recipe
+
+    assert recipe.unchanged_since_last(fake_settings, small_corpus) is None  # never ingested
+    report = run_ingest(fake_settings, progress=False)
+    same = recipe.unchanged_since_last(fake_settings, small_corpus)
+    assert same is not None and same["chunks"] == report.chunks
+    assert sorted(same["hashes"]) == ["england-note.txt", "wales-guide.md"]
+    note = small_corpus / "england-note.txt"
+    note.write_text(note.read_text() + "\nA new line.\n")
+    assert recipe.unchanged_since_last(fake_settings, small_corpus) is None  # edited
+    run_ingest(fake_settings, progress=False)
+    assert recipe.unchanged_since_last(fake_settings, small_corpus) is not None
+    (small_corpus / "extra.txt").write_text("Extra\n\nSomething new.\n")
+    assert recipe.unchanged_since_last(fake_settings, small_corpus) is None  # added
+    run_ingest(fake_settings, progress=False)
+    (small_corpus / "extra.txt").unlink()
+    assert recipe.unchanged_since_last(fake_settings, small_corpus) is None  # removed
+
+
+def test_an_ingest_that_fails_midway_leaves_no_record_so_the_next_run_checks_everything(
+    fake_settings, small_corpus, monkeypatch
+):
+    from ingest import recipe
+
+    run_ingest(fake_settings, progress=False)
+    guide = small_corpus / "wales-guide.md"
+    guide.write_text(guide.read_text(encoding="utf-8") + "\nMore text.\n", encoding="utf-8")
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(store, "switch_active", crash)
+    with pytest.raises(RuntimeError):
+        run_ingest(fake_settings, progress=False)
+    assert recipe.record_path(fake_settings).exists() is False
+    assert recipe.unchanged_since_last(fake_settings, small_corpus) is None
+
+
+def test_the_cli_says_an_unchanged_corpus_is_unchanged(fake_settings, small_corpus, tmp_path):
+    import subprocess
+    import sys
+
+    import yaml
+
+    profile = tmp_path / "profile.yaml"
+    profile.write_text(yaml.safe_dump(fake_settings.model_dump(mode="json")))
+    run_ingest(fake_settings, progress=False)
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "ingest", "--quiet", "--settings", str(profile)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "unchanged 2" in out.stdout and "0 embedded now" in out.stdout
+    assert "llama_index" not in out.stderr and "chromadb" not in out.stderr  # never loaded
