@@ -178,10 +178,27 @@ def drop_stale_collections(client: Any, prefix: str) -> list[str]:
     return dropped
 
 
+_READ_PAGE = 5000  # records per Chroma call: one call for a whole large index is refused
+
+
 def read_all(collection: Any, include_embeddings: bool = False, where: dict | None = None) -> dict:
-    """Every record of the collection (ids, documents, metadatas[, embeddings])."""
+    """Every record of the collection (ids, documents, metadatas[, embeddings]), read a page
+    at a time."""
     include = ["documents", "metadatas"] + (["embeddings"] if include_embeddings else [])
-    return collection.get(where=where, include=include)
+    out: dict[str, list] = {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
+    offset = 0
+    while True:
+        page = collection.get(where=where, include=include, limit=_READ_PAGE, offset=offset)
+        for key in out:
+            values = page.get(key)
+            if values is not None:
+                out[key].extend(values)
+        if len(page["ids"]) < _READ_PAGE:
+            break
+        offset += _READ_PAGE
+    if not include_embeddings:
+        del out["embeddings"]
+    return out
 
 
 def load_nodes(collection: Any) -> list[TextNode]:

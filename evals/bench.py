@@ -37,15 +37,16 @@ QUESTION = "When do I step back?"
 def _run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
     """(wall seconds, peak RSS in MB, stdout) of one child process."""
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
-    )
-    out = proc.stdout.read() if proc.stdout else ""
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(args[:5])} failed with {proc.returncode}")
+    with tempfile.TemporaryFile(mode="w+") as err:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+        out = proc.stdout.read() if proc.stdout else ""
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            tail = " | ".join(err.read().strip().splitlines()[-3:])
+            raise RuntimeError(f"{' '.join(args[:5])} failed with {proc.returncode}: {tail}")
     return wall, int(usage.ru_maxrss / 1024), out
 
 
@@ -113,6 +114,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    rows = [r for r in rows if "error" not in r]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     for backend in sorted({r["backend"] for r in rows}):
         mine = sorted((r for r in rows if r["backend"] == backend), key=lambda r: r["chunks"])
@@ -217,17 +219,22 @@ def main(argv: list[str] | None = None) -> int:
             settings = base if scale == 1 else synthetic_store(base, scale, folder)
             py = sys.executable
             # one untimed start makes the lexical cache (the first start after an ingest does)
-            _run(
-                [
-                    py,
-                    "-m",
-                    "assistant",
-                    "ask",
-                    QUESTION,
-                    "--settings",
-                    _profile(settings, folder, "onnx"),
-                ]
-            )
+            try:
+                _run(
+                    [
+                        py,
+                        "-m",
+                        "assistant",
+                        "ask",
+                        QUESTION,
+                        "--settings",
+                        _profile(settings, folder, "onnx"),
+                    ]
+                )
+            except RuntimeError as e:  # the scale is reported as failed; the others still run
+                rows.append({"scale": scale, "backend": "all", "error": str(e)})
+                print(json.dumps(rows[-1]), file=sys.stderr)
+                continue
             for backend in backends:
                 profile = _profile(settings, folder, backend)
                 cold, cold_rss, _ = _run(
@@ -256,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     torch_rows = {r["scale"]: r for r in rows if r["backend"] == "sentence-transformers"}
     for r in rows:
         ref = torch_rows.get(r["scale"])
-        if ref and r is not ref:
+        if ref and r is not ref and "error" not in r:
             r["cold_ask_vs_torch"] = round(r["cold_ask_s"] / ref["cold_ask_s"], 2)
             r["app_rss_vs_torch"] = round(r["app_rss_mb"] / ref["app_rss_mb"], 2)
             if "ingest_s" in r and "ingest_s" in ref:
@@ -277,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         "ingest_texts_per_s",
         "ingest_vs_torch",
         "ingest_rss_mb",
+        "error",
     ]
     print("| " + " | ".join(keys) + " |")
     print("|" + "---|" * len(keys))
