@@ -178,7 +178,9 @@ def drop_stale_collections(client: Any, prefix: str) -> list[str]:
     return dropped
 
 
-_READ_PAGE = 5000  # records per Chroma call: one call for a whole large index is refused
+# Records per Chroma call: bounded reads. A 100,000-chunk start failed before reads were
+# paged (its error was not kept) and succeeded after.
+_READ_PAGE = 5000
 
 
 def read_all(collection: Any, include_embeddings: bool = False, where: dict | None = None) -> dict:
