@@ -5,7 +5,8 @@ Incremental: each chunk records its document's content hash; an unchanged docume
 is re-chunked, a removed one is left out. Every stored chunk and sentence also records the
 hash of the exact text it embedded (``vector_key``): a changed document's chunks and
 sentences whose text did not change take their old vectors, and a text met twice in one
-ingest is embedded once, so an edit costs only the passages it touched. Atomic: the new generation is built
+ingest is embedded once, so an edit costs only the passages it touched. Atomic: the new
+generation is built
 in a fresh collection and made live by one manifest write at the end, so a crash or Ctrl-C
 leaves the previous index live and complete.
 """
@@ -162,17 +163,25 @@ class VectorReuse:
         return [self.known[key] for key in keys]
 
 
+def _stamp_vector_keys(nodes: list[TextNode], salt: str) -> None:
+    """Record in each chunk the key of the text it is embedded from (kept out of that text)."""
+    for node in nodes:
+        node.metadata["vector_key"] = vector_key(salt, node.get_content(MetadataMode.EMBED))
+        node.excluded_embed_metadata_keys.append("vector_key")
+        node.excluded_llm_metadata_keys.append("vector_key")
+
+
 def _embed_and_add(
     nodes: list[TextNode],
+    records: list[tuple[str, str, dict]],
     vectors: VectorReuse,
     chunks: Any,
     sentences: Any,
     progress: bool,
-    salt: str,
 ) -> None:
-    """Embed chunks (with their context header) and their sentences, and store both."""
+    """Embed chunks (with their context header, keys stamped) and their sentence ``records``,
+    and store both."""
     vector_store = ChromaVectorStore(chroma_collection=chunks)
-    records = _sentence_records(nodes, salt)
     bar = tqdm(
         total=len(nodes) + len(records),
         desc="embedding",
@@ -187,11 +196,8 @@ def _embed_and_add(
     for start in range(0, len(nodes), _EMBED_BATCH):
         batch = nodes[start : start + _EMBED_BATCH]
         texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in batch]
-        keys = [vector_key(salt, text) for text in texts]
-        for node, key, vector in zip(batch, keys, vectors.vectors(keys, texts), strict=True):
-            node.metadata["vector_key"] = key
-            node.excluded_embed_metadata_keys.append("vector_key")
-            node.excluded_llm_metadata_keys.append("vector_key")
+        keys = [n.metadata["vector_key"] for n in batch]
+        for node, vector in zip(batch, vectors.vectors(keys, texts), strict=True):
             node.embedding = vector
         vector_store.add(batch)
         bar.update(len(batch))
@@ -313,9 +319,11 @@ def run_ingest(
     try:
         new_sentences = store.create_sentence_collection(client, new.name)
         old_sentences = store.get_sentence_collection(client, old.name) if old else None
+        _stamp_vector_keys(nodes, salt)
+        records = _sentence_records(nodes, salt)
         if old is not None and report.updated and not rebuild:
-            wanted = {vector_key(salt, n.get_content(MetadataMode.EMBED)) for n in nodes}
-            wanted |= {meta["vector_key"] for _, _, meta in _sentence_records(nodes, salt)}
+            wanted = {n.metadata["vector_key"] for n in nodes}
+            wanted |= {meta["vector_key"] for _, _, meta in records}
             for collection in (old, old_sentences):
                 if collection is not None:
                     vectors.remember(collection, report.updated, wanted)
@@ -327,7 +335,7 @@ def run_ingest(
             else:  # an index from before sentence vectors: embed the kept chunks' sentences
                 kept = _sentence_records(store.load_nodes(new), salt)
                 _add_sentences(kept, vectors, new_sentences)
-        _embed_and_add(nodes, vectors, new, new_sentences, progress, salt)
+        _embed_and_add(nodes, records, vectors, new, new_sentences, progress)
         store.switch_active(client, prefix, new.name)
     except BaseException:
         # Interrupted or failed: the previous index stays live; drop the half-built one.
