@@ -77,8 +77,7 @@ class Assistant:
         self.nodes = nodes
         texts = [] if stats else [n.get_content(MetadataMode.EMBED) for n in nodes]
         self.vocab = Vocabulary(texts, stats)
-        saved = (stats or {}).get("spellings") or {}
-        spellings = saved.get("forms") if saved.get("glossary") == GLOSSARY_KEY else None
+        spellings = lexical_cache.load_spellings(cached, GLOSSARY_KEY) if cached else None
         sentences = store.get_sentence_collection(self.client, collection.name)
         self.retriever = Retriever(
             self.settings.retrieval,
@@ -94,8 +93,8 @@ class Assistant:
             lexical_cache.save(
                 cached,
                 self.retriever.bm25,
-                self.vocab.stats()
-                | {"spellings": {"glossary": GLOSSARY_KEY, "forms": self.retriever.spellings}},
+                self.vocab.stats(),
+                {"glossary": GLOSSARY_KEY, "forms": self.retriever.spellings},
             )
             live = {c.name for c in self.client.list_collections()}
             lexical_cache.remove_stale(cache_root, live)

@@ -57,7 +57,9 @@ def nodes_of(bm25: Any) -> list[Any]:
     return nodes
 
 
-def save(folder: Path, retriever: Any, vocabulary: dict[str, Any]) -> None:
+def save(
+    folder: Path, retriever: Any, vocabulary: dict[str, Any], spellings: dict[str, Any]
+) -> None:
     """Save the BM25 retriever and the term statistics, atomically (a temporary folder renamed),
     so a reader never loads half a cache."""
     tmp = folder.with_name(folder.name + f".tmp-{os.getpid()}")
@@ -67,6 +69,7 @@ def save(folder: Path, retriever: Any, vocabulary: dict[str, Any]) -> None:
         with contextlib.redirect_stderr(io.StringIO()):  # bm25s draws a progress bar
             retriever.persist(str(tmp))
         (tmp / "vocabulary.json").write_text(json.dumps(vocabulary), encoding="utf-8")
+        (tmp / "spellings.json").write_text(json.dumps(spellings), encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
         tmp.rename(folder)
     except OSError as e:  # a read-only store still answers, it just starts slower
@@ -80,13 +83,20 @@ def load_vocabulary(folder: Path) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        out: dict[str, Any] = {"n_docs": int(data["n_docs"]), "df": Counter(data["df"])}
-        if isinstance(data.get("spellings"), dict):
-            out["spellings"] = data["spellings"]
-        return out
+        return {"n_docs": int(data["n_docs"]), "df": Counter(data["df"])}
     except (OSError, ValueError, KeyError) as e:
         logger.warning("vocabulary cache in %s unreadable (%s): rebuilding it", folder, e)
         return None
+
+
+def load_spellings(folder: Path, glossary_key: str) -> dict[str, str] | None:
+    """The abbreviation spellings saved for this generation, if counted for this glossary."""
+    try:
+        data = json.loads((folder / "spellings.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    forms = data.get("forms") if isinstance(data, dict) else None
+    return dict(forms) if data.get("glossary") == glossary_key and isinstance(forms, dict) else None
 
 
 def remove_stale(root: Path, live: set[str]) -> None:
@@ -99,4 +109,12 @@ def remove_stale(root: Path, live: set[str]) -> None:
             shutil.rmtree(child, ignore_errors=True)
 
 
-__all__ = ["cache_dir", "load_bm25", "load_vocabulary", "nodes_of", "remove_stale", "save"]
+__all__ = [
+    "cache_dir",
+    "load_bm25",
+    "load_spellings",
+    "load_vocabulary",
+    "nodes_of",
+    "remove_stale",
+    "save",
+]
