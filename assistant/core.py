@@ -77,7 +77,7 @@ class Assistant:
         self.nodes = nodes
         texts = [] if stats else [n.get_content(MetadataMode.EMBED) for n in nodes]
         self.vocab = Vocabulary(texts, stats)
-        spellings = lexical_cache.load_spellings(cached, GLOSSARY_KEY) if cached else None
+        forms = lexical_cache.load_forms(cached, GLOSSARY_KEY) if cached else None
         sentences = store.get_sentence_collection(self.client, collection.name)
         self.retriever = Retriever(
             self.settings.retrieval,
@@ -86,15 +86,15 @@ class Assistant:
             nodes,
             sentences,
             bm25_index,
-            spellings,
+            forms,
         )
-        if cached is not None and (bm25_index is None or spellings is None):
+        if cached is not None and (bm25_index is None or forms is None):
             # built this time: saved for the next start
             lexical_cache.save(
                 cached,
                 self.retriever.bm25,
                 self.vocab.stats(),
-                {"glossary": GLOSSARY_KEY, "forms": self.retriever.spellings},
+                {"glossary": GLOSSARY_KEY, "forms": self.retriever.forms.to_json()},
             )
             live = {c.name for c in self.client.list_collections()}
             lexical_cache.remove_stale(cache_root, live)

@@ -11,6 +11,8 @@ import hashlib
 import json
 import re
 from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
 
 # short form -> long forms (all lower case; matched on word boundaries)
 GLOSSARY: dict[str, tuple[str, ...]] = {
@@ -156,34 +158,87 @@ def expansions(term: str) -> list[str]:
     return out
 
 
-# Names this glossary's content: spellings saved with an index generation are reused only
-# while the glossary is the one they were counted for.
-GLOSSARY_KEY = hashlib.sha1(json.dumps(GLOSSARY, sort_keys=True).encode()).hexdigest()[:12]
+# Names the vocabulary's content (glossary and synonyms): corpus forms saved with an index
+# generation are reused only while the vocabulary is the one they were counted for.
+_VOCABULARY_JSON = json.dumps([GLOSSARY, SYNONYMS], sort_keys=True)
+GLOSSARY_KEY = hashlib.sha1(_VOCABULARY_JSON.encode()).hexdigest()[:12]
+
+_ONE_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 
 
-def corpus_spellings(texts: list[str]) -> dict[str, str]:
-    """For each abbreviation of the glossary, the long form to write it out as: the long form
-    the documents use most, when they use it more often than the abbreviation itself. The
-    documents say 'additional learning needs co-ordinator', not 'ALNCo', and 'EHC plan', not
-    'EHCP'; an abbreviation they use themselves ('SEN', 'EHC plan') is left as it is."""
-    joined = "\n".join(texts).lower()
-    words = Counter(re.findall(r"[a-z0-9]+(?:[-'][a-z0-9]+)*", joined))
+@dataclass(frozen=True)
+class CorpusForms:
+    """How the documents themselves write the field's terms, counted once per index.
 
-    def count(form: str) -> int:
-        # one word: counted as a whole word; a phrase is specific enough to count as a substring
-        return (
-            words[form]
-            if re.fullmatch(r"[a-z0-9]+(?:[-'][a-z0-9]+)*", form)
-            else joined.count(form)
+    ``spellings``: abbreviation -> the long form to write it out as for the dense model.
+    ``equivalents``: a term a question may use -> the equivalents of it that the documents
+    use more often than the term itself (what BM25 is also given)."""
+
+    spellings: dict[str, str] = field(default_factory=dict)
+    equivalents: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"spellings": self.spellings, "equivalents": self.equivalents}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CorpusForms:
+        return cls(
+            spellings={str(k): str(v) for k, v in dict(data["spellings"]).items()},
+            equivalents={str(k): tuple(v) for k, v in dict(data["equivalents"]).items()},
         )
 
+
+def _counter(texts: list[str]):
+    """How often the documents write a form: a single word as a whole word, a phrase (specific
+    enough) as a substring."""
+    joined = "\n".join(texts).lower()
+    words = Counter(_ONE_WORD.findall(joined))
+
+    def count(form: str) -> int:
+        form = form.lower()
+        return words[form] if _ONE_WORD.fullmatch(form) else joined.count(form)
+
+    return count
+
+
+def corpus_forms(texts: list[str]) -> CorpusForms:
+    """Count, in the documents, each form of each field term (see ``CorpusForms``).
+
+    Spellings: for each abbreviation of the glossary, the long form the documents use most,
+    when they use it more often than the abbreviation itself. The documents say 'additional
+    learning needs co-ordinator', not 'ALNCo', and 'EHC plan', not 'EHCP'; an abbreviation they
+    use themselves ('SEN', 'EHC plan') is left as it is.
+
+    Equivalents: a question's word is translated into the documents' word only where the
+    documents prefer that word. 'deadline' brings 'time limit' (the Regulations' word), but
+    'EHC plan', which the documents write thousands of times, is not padded with 'education,
+    health and care plan': that would only add the commonest words of the Code to the query."""
+    count = _counter(texts)
     spellings: dict[str, str] = {}
     for short, longs in GLOSSARY.items():
         counts = {form: count(form) for form in longs}
         best = max(longs, key=lambda f: counts[f])
         if counts[best] > count(short):
             spellings[short] = best
-    return spellings
+    candidates: dict[str, list[str]] = {}
+    for short, longs in GLOSSARY.items():
+        candidates.setdefault(short, []).extend(longs)
+        for long in longs:
+            candidates.setdefault(long, []).append(short.upper())
+    for plain, words in SYNONYMS.items():
+        candidates.setdefault(plain, []).extend(words)
+    equivalents: dict[str, tuple[str, ...]] = {}
+    for term, alternatives in candidates.items():
+        own = count(term)
+        preferred = tuple(dict.fromkeys(a for a in alternatives if count(a) > own))
+        if preferred:
+            equivalents[term] = preferred
+    return CorpusForms(spellings, equivalents)
+
+
+def corpus_spellings(texts: list[str]) -> dict[str, str]:
+    """The spellings of ``corpus_forms``: abbreviation -> the long form to write it out as."""
+    return corpus_forms(texts).spellings
 
 
 def spell_out(question: str, spellings: dict[str, str]) -> str:
@@ -206,16 +261,28 @@ def spell_out(question: str, spellings: dict[str, str]) -> str:
     return out
 
 
-def expand(question: str) -> str:
-    """The question followed by the equivalents of the field terms it uses (if any)."""
+def expand(question: str, equivalents: dict[str, tuple[str, ...]] | None = None) -> str:
+    """The question followed by the equivalents of the field terms it uses (if any).
+
+    With ``equivalents`` (``CorpusForms.equivalents``), only the equivalents the documents
+    prefer to the question's own word are added; without, every equivalent of the glossary."""
     extra: list[str] = []
     lowered = question.lower()
-    for pattern, replacement, abbreviation in _PAIRS:
-        match = pattern.search(question)
-        if not match or (abbreviation and not _is_abbreviation(match.group(0))):
-            continue
-        if replacement.lower() not in lowered and replacement not in extra:
-            extra.append(replacement)
+    if equivalents is None:
+        for pattern, replacement, abbreviation in _PAIRS:
+            match = pattern.search(question)
+            if not match or (abbreviation and not _is_abbreviation(match.group(0))):
+                continue
+            if replacement.lower() not in lowered and replacement not in extra:
+                extra.append(replacement)
+    else:
+        for term, alternatives in equivalents.items():
+            match = _word(term).search(question)
+            if not match or (term in GLOSSARY and not _is_abbreviation(match.group(0))):
+                continue
+            for alternative in alternatives:
+                if alternative.lower() not in lowered and alternative not in extra:
+                    extra.append(alternative)
     if _WALES.search(question):
         pairs = ENGLAND_TO_WALES.items()
     elif _ENGLAND.search(question):

@@ -1,4 +1,4 @@
-"""The BM25 index, the term statistics and the abbreviation spellings of an index
+"""The BM25 index, the term statistics and the corpus forms of the field's terms of an index
 generation, saved beside the store; the chunks themselves are read back from the BM25 index.
 
 Building them from every chunk at start-up costs about 1.8 s on the 10-document corpus and
@@ -57,9 +57,7 @@ def nodes_of(bm25: Any) -> list[Any]:
     return nodes
 
 
-def save(
-    folder: Path, retriever: Any, vocabulary: dict[str, Any], spellings: dict[str, Any]
-) -> None:
+def save(folder: Path, retriever: Any, vocabulary: dict[str, Any], forms: dict[str, Any]) -> None:
     """Save the BM25 retriever and the term statistics, atomically (a temporary folder renamed),
     so a reader never loads half a cache."""
     tmp = folder.with_name(folder.name + f".tmp-{os.getpid()}")
@@ -69,7 +67,7 @@ def save(
         with contextlib.redirect_stderr(io.StringIO()):  # bm25s draws a progress bar
             retriever.persist(str(tmp))
         (tmp / "vocabulary.json").write_text(json.dumps(vocabulary), encoding="utf-8")
-        (tmp / "spellings.json").write_text(json.dumps(spellings), encoding="utf-8")
+        (tmp / "forms.json").write_text(json.dumps(forms), encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
         tmp.rename(folder)
     except OSError as e:  # a read-only store still answers, it just starts slower
@@ -89,14 +87,18 @@ def load_vocabulary(folder: Path) -> dict[str, Any] | None:
         return None
 
 
-def load_spellings(folder: Path, glossary_key: str) -> dict[str, str] | None:
-    """The abbreviation spellings saved for this generation, if counted for this glossary."""
+def load_forms(folder: Path, glossary_key: str) -> Any | None:
+    """The corpus forms (``glossary.CorpusForms``) saved for this generation, if counted
+    for this glossary."""
+    from assistant.glossary import CorpusForms
+
     try:
-        data = json.loads((folder / "spellings.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads((folder / "forms.json").read_text(encoding="utf-8"))
+        if data.get("glossary") != glossary_key:
+            return None
+        return CorpusForms.from_json(data["forms"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    forms = data.get("forms") if isinstance(data, dict) else None
-    return dict(forms) if data.get("glossary") == glossary_key and isinstance(forms, dict) else None
 
 
 def remove_stale(root: Path, live: set[str]) -> None:
@@ -112,7 +114,7 @@ def remove_stale(root: Path, live: set[str]) -> None:
 __all__ = [
     "cache_dir",
     "load_bm25",
-    "load_spellings",
+    "load_forms",
     "load_vocabulary",
     "nodes_of",
     "remove_stale",

@@ -29,7 +29,7 @@ from llama_index.core.schema import (
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from assistant.glossary import corpus_spellings, expand, expansions, spell_out
+from assistant.glossary import CorpusForms, corpus_forms, expand, expansions, spell_out
 from assistant.settings import RetrievalSettings
 from assistant.text import STOPWORDS, TOKEN, unit_vector
 from assistant.types import Passage, Scope
@@ -170,22 +170,23 @@ class Retriever:
         nodes: list[TextNode],
         sentences: Any | None = None,
         bm25_index: Any | None = None,
-        spellings: dict[str, str] | None = None,
+        forms: CorpusForms | None = None,
     ):
         """``bm25_index``: a bm25s index of ``nodes`` saved earlier (lexical_cache); without
         one, BM25 is built from the nodes (``self.bm25.bm25`` can then be saved).
-        ``spellings``: ``corpus_spellings`` of the nodes saved earlier, else counted now."""
+        ``forms``: ``corpus_forms`` of the nodes saved earlier, else counted now."""
         self.settings = settings
         self.collection = collection
         self.sentences = sentences
         self.embed_model = embed_model
         self.nodes = nodes
         self.definitions = definitions_index(nodes)
-        self.spellings = (
-            spellings
-            if spellings is not None
-            else corpus_spellings([n.get_content(metadata_mode=MetadataMode.NONE) for n in nodes])
+        self.forms = (
+            forms
+            if forms is not None
+            else corpus_forms([n.get_content(metadata_mode=MetadataMode.NONE) for n in nodes])
         )
+        self.spellings = self.forms.spellings
         self._bm25_wide: BM25Retriever | None = None
         self._by_id = {n.node_id: n for n in nodes}
         self._by_position = {
@@ -246,7 +247,9 @@ class Retriever:
         k = k or self.settings.top_k
         if query_embedding is None and self.settings.mode != "bm25":
             query_embedding = self.embed_query(question)
-        bundle = QueryBundle(query_str=expand(question), embedding=query_embedding)
+        bundle = QueryBundle(
+            query_str=expand(question, self.forms.equivalents), embedding=query_embedding
+        )
         results = self.retriever.retrieve(bundle)
         if scope is not None and not scope.everything:
             results = self._in_scope(bundle, results, scope)

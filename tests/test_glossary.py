@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.glossary import corpus_spellings, expand, spell_out
+from assistant.glossary import CorpusForms, corpus_forms, corpus_spellings, expand, spell_out
 
 DOCS = [
     "The governing body must designate an additional learning needs co-ordinator.",
@@ -38,3 +38,25 @@ def test_an_ordinary_word_that_looks_like_an_abbreviation_is_not_written_out():
 def test_lay_words_bring_the_statutory_words_for_bm25():
     assert "local authority" in expand("Can the council refuse?")
     assert "time limit" in expand("What is the deadline?")
+
+
+def test_bm25_gets_only_the_equivalents_the_documents_prefer_to_the_question_word():
+    docs = DOCS + [
+        "The local authority must do this within the time limit. The local authority decides.",
+        "The council tax is separate.",
+    ]
+    forms = corpus_forms(docs)
+    # 'council' is rarer in the documents than 'local authority': the documents' word is added
+    assert "local authority" in expand("Can the council refuse?", forms.equivalents)
+    assert "time limit" in expand("What is the deadline?", forms.equivalents)
+    # the documents write 'EHC plan' themselves: nothing is added to it
+    assert expand("When is an EHC plan reviewed?", forms.equivalents) == (
+        "When is an EHC plan reviewed?"
+    )
+    # an equivalent the documents never write is never added
+    assert "post-16" not in expand("Can my son go to college?", forms.equivalents)
+
+
+def test_corpus_forms_survive_a_round_trip_through_json():
+    forms = corpus_forms(DOCS)
+    assert CorpusForms.from_json(forms.to_json()) == forms

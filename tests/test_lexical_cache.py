@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from assistant import lexical_cache
 from assistant.core import build_assistant
+from assistant.glossary import CorpusForms
 from ingest.pipeline import run_ingest
 
 
@@ -47,7 +48,7 @@ def test_a_new_ingest_gets_its_own_cache_and_the_old_one_goes(fake_settings, sma
     assert any("Transport" in p.text for p in bot.retrieve("transport to school"))
 
 
-def test_a_second_start_reads_the_chunks_and_spellings_from_the_cache_not_chroma(
+def test_a_second_start_reads_the_chunks_and_corpus_forms_from_the_cache_not_chroma(
     fake_settings, monkeypatch
 ):
     import assistant.core
@@ -61,13 +62,14 @@ def test_a_second_start_reads_the_chunks_and_spellings_from_the_cache_not_chroma
         raise AssertionError("recomputed at start-up despite the cache")
 
     monkeypatch.setattr(store, "load_nodes", refuse)
-    monkeypatch.setattr(assistant.retrieval, "corpus_spellings", refuse)
+    monkeypatch.setattr(assistant.retrieval, "corpus_forms", refuse)
     second = build_assistant(fake_settings)
     assert [(n.node_id, n.text, n.metadata) for n in second.nodes] == [
         (n.node_id, n.text, n.metadata) for n in first.nodes
     ]
-    assert second.retriever.spellings == first.retriever.spellings
-    # spellings counted for another glossary are counted again, not trusted
+    assert second.retriever.forms == first.retriever.forms
+    # forms counted for another glossary are counted again, not trusted
     monkeypatch.setattr(assistant.core, "GLOSSARY_KEY", "another-glossary")
-    monkeypatch.setattr(assistant.retrieval, "corpus_spellings", lambda texts: {"x": "y"})
-    assert build_assistant(fake_settings).retriever.spellings == {"x": "y"}
+    other = CorpusForms(spellings={"x": "y"}, equivalents={"x": ("y",)})
+    monkeypatch.setattr(assistant.retrieval, "corpus_forms", lambda texts: other)
+    assert build_assistant(fake_settings).retriever.forms == other
