@@ -17,6 +17,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import MetadataMode
 
 from assistant import lexical_cache, store
+from assistant import sentence_vectors as sentence_vectors_file
 from assistant.answer import EMPTY_QUESTION, REFUSAL
 from assistant.backends import make_answerer, make_chroma_client, make_embed_model, make_llm
 from assistant.conversation import standalone_question
@@ -79,6 +80,15 @@ class Assistant:
         self.vocab = Vocabulary(texts, stats)
         forms = lexical_cache.load_forms(cached, GLOSSARY_KEY) if cached else None
         sentences = store.get_sentence_collection(self.client, collection.name)
+        # The re-ranker reads sentence vectors from a mapped file of their own (a folder named
+        # after the sentence collection): asking Chroma loads its whole vector index.
+        sentence_vectors = (
+            sentence_vectors_file.load_or_build(
+                sentences, lexical_cache.cache_dir(cache_root, sentences.name)
+            )
+            if cache_root and sentences is not None
+            else None
+        )
         self.retriever = Retriever(
             self.settings.retrieval,
             collection,
@@ -87,6 +97,7 @@ class Assistant:
             sentences,
             bm25_index,
             forms,
+            sentence_vectors,
         )
         if cached is not None and (bm25_index is None or forms is None):
             # built this time: saved for the next start

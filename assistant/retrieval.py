@@ -30,6 +30,7 @@ from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from assistant.glossary import CorpusForms, corpus_forms, expand, expansions, spell_out
+from assistant.sentence_vectors import SentenceVectors
 from assistant.settings import RetrievalSettings
 from assistant.text import STOPWORDS, TOKEN, unit_vector
 from assistant.types import Passage, Scope
@@ -171,13 +172,17 @@ class Retriever:
         sentences: Any | None = None,
         bm25_index: Any | None = None,
         forms: CorpusForms | None = None,
+        sentence_vectors: SentenceVectors | None = None,
     ):
         """``bm25_index``: a bm25s index of ``nodes`` saved earlier (lexical_cache); without
         one, BM25 is built from the nodes (``self.bm25.bm25`` can then be saved).
-        ``forms``: ``corpus_forms`` of the nodes saved earlier, else counted now."""
+        ``forms``: ``corpus_forms`` of the nodes saved earlier, else counted now.
+        ``sentence_vectors``: the sentence vectors as a mapped file (``sentence_vectors``);
+        without it they are asked of the ``sentences`` collection."""
         self.settings = settings
         self.collection = collection
         self.sentences = sentences
+        self.sentence_vectors = sentence_vectors
         self.embed_model = embed_model
         self.nodes = nodes
         self.definitions = definitions_index(nodes)
@@ -381,6 +386,8 @@ class Retriever:
 
     def sentence_similarities(self, chunk_ids: list[str], q: np.ndarray) -> dict:
         """Per chunk, the cosine similarity of each of its sentences to the question."""
+        if self.sentence_vectors is not None:
+            return self.sentence_vectors.similarities(chunk_ids, q)
         if self.sentences is None or not chunk_ids:
             return {}
         records = self.sentences.get(

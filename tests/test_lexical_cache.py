@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from assistant import lexical_cache
+from assistant import lexical_cache, store
 from assistant.core import build_assistant
 from assistant.glossary import CorpusForms
 from ingest.pipeline import run_ingest
 
 
-def _folders(settings):
-    return sorted((settings.store.path / "lexical" / f"v{lexical_cache.VERSION}").iterdir())
+def _folders(settings, sentences: bool = False):
+    """The cache folders of the chunk collections (or of the sentence collections)."""
+    root = settings.store.path / "lexical" / f"v{lexical_cache.VERSION}"
+    return sorted(
+        f for f in root.iterdir() if (f.name == store.sentences_name(f.name[:-2])) == sentences
+    )
 
 
 def test_a_second_start_loads_bm25_from_the_cache_and_answers_the_same(fake_settings):
@@ -73,3 +77,46 @@ def test_a_second_start_reads_the_chunks_and_corpus_forms_from_the_cache_not_chr
     other = CorpusForms(spellings={"x": "y"}, equivalents={"x": ("y",)})
     monkeypatch.setattr(assistant.retrieval, "corpus_forms", lambda texts: other)
     assert build_assistant(fake_settings).retriever.forms == other
+
+
+def test_sentence_vectors_are_read_from_their_file_and_score_as_chromas_do(fake_settings):
+    import numpy as np
+
+    run_ingest(fake_settings, progress=False)
+    first = build_assistant(fake_settings)
+    (folder,) = _folders(fake_settings, sentences=True)
+    assert (folder / "sentence_vectors.npy").is_file()
+    retriever = first.retriever
+    ids = [n.node_id for n in first.nodes]
+    q = np.asarray(retriever.embed_query("When do practitioners step back?"), dtype=np.float32)
+    q /= np.linalg.norm(q)
+    from_file = retriever.sentence_similarities(ids, q)
+    retriever.sentence_vectors = None  # the same question asked of Chroma
+    from_chroma = retriever.sentence_similarities(ids, q)
+    assert from_file.keys() == from_chroma.keys() and len(from_file) == len(ids)
+    for chunk_id, sims in from_chroma.items():
+        assert np.allclose(from_file[chunk_id], sims, atol=1e-5)
+
+
+def test_a_second_start_never_asks_chroma_for_sentence_vectors(fake_settings, monkeypatch):
+    run_ingest(fake_settings, progress=False)
+    question = "When do practitioners step back?"
+    expected = build_assistant(fake_settings).ask(question).text
+    bot = build_assistant(fake_settings)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("sentence vectors asked of Chroma despite the file")
+
+    monkeypatch.setattr(bot.retriever.sentences, "get", refuse)
+    monkeypatch.setattr(bot.retriever.sentences, "count", refuse)
+    assert bot.ask(question).text == expected
+
+
+def test_a_damaged_sentence_vector_file_is_rebuilt(fake_settings):
+    run_ingest(fake_settings, progress=False)
+    build_assistant(fake_settings)
+    (folder,) = _folders(fake_settings, sentences=True)
+    (folder / "sentence_index.json").write_text("{not json")
+    bot = build_assistant(fake_settings)
+    assert bot.retriever.sentence_vectors is not None
+    assert bot.ask("When do practitioners step back?").sources
