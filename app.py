@@ -228,11 +228,7 @@ def render(answer: Answer, turn: int = 1) -> tuple[str, str]:
 
 def documents_html(bot: Assistant) -> str:
     """The loaded documents: title, country, type, version, passages, licence."""
-    docs: dict[str, dict[str, Any]] = {}
-    for node in bot.nodes:
-        meta = node.metadata
-        entry = docs.setdefault(str(meta.get("doc_id", "")), {"meta": meta, "passages": 0})
-        entry["passages"] += 1
+    docs = bot.retriever.chunk_map.documents  # counted once per index, not per page view
     rows = []
     for entry in sorted(docs.values(), key=lambda e: str(e["meta"].get("title", ""))):
         meta = entry["meta"]

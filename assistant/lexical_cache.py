@@ -10,18 +10,20 @@ name and is never stale; the folders of generations that no longer exist are rem
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import logging
 import os
 import shutil
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
-VERSION = 1  # bump when what is saved (tokenisation, stemming, fields) changes
+VERSION = 2  # bump when what is saved (tokenisation, stemming, fields) changes
 
 
 def cache_dir(root: Path, collection_name: str) -> Path:
@@ -35,7 +37,8 @@ def load_bm25(folder: Path, expected_docs: int) -> Any | None:
     try:
         from llama_index.retrievers.bm25 import BM25Retriever
 
-        retriever = BM25Retriever.from_persist_dir(str(folder))
+        # mmap: the chunks stay in the file and are parsed when a question needs them
+        retriever = BM25Retriever.from_persist_dir(str(folder), mmap=True)
         if int(retriever.bm25.scores.get("num_docs", -1)) != expected_docs:
             return None
         return retriever.bm25
@@ -44,30 +47,61 @@ def load_bm25(folder: Path, expected_docs: int) -> Any | None:
         return None
 
 
-def nodes_of(bm25: Any) -> list[Any]:
-    """The chunks a saved BM25 index was built from, as LlamaIndex nodes in the same order
-    as ``store.load_nodes`` gives them (the index was built from that list)."""
-    from llama_index.core.vector_stores.utils import metadata_dict_to_node
+class LazyNodes(Sequence):
+    """The chunks a saved BM25 index was built from, as LlamaIndex nodes in index order (the
+    order ``store.load_nodes`` gave them), each parsed from the memory-mapped file only when
+    asked for. At 100,000 chunks holding them all as nodes took about 1 GB and 10 s."""
 
-    nodes = []
-    for record in bm25.corpus:
+    def __init__(self, corpus: Any, cached: int = 4096):
+        self._corpus = corpus
+        self._node = functools.lru_cache(maxsize=cached)(self._parse)
+
+    def _parse(self, position: int) -> Any:
+        from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+        record = self._corpus[position]
         node = metadata_dict_to_node(record)
         node.id_ = record["node_id"]
-        nodes.append(node)
-    return nodes
+        return node
+
+    def __len__(self) -> int:
+        return len(self._corpus)
+
+    def __getitem__(self, position: Any) -> Any:
+        if isinstance(position, slice):
+            return [self._node(i) for i in range(*position.indices(len(self)))]
+        if position < 0:
+            position += len(self)
+        if not 0 <= position < len(self):
+            raise IndexError(position)
+        return self._node(int(position))
 
 
-def save(folder: Path, retriever: Any, vocabulary: dict[str, Any], forms: dict[str, Any]) -> None:
-    """Save the BM25 retriever and the term statistics, atomically (a temporary folder renamed),
-    so a reader never loads half a cache."""
+def nodes_of(bm25: Any) -> LazyNodes:
+    """The chunks of a saved BM25 index (see ``LazyNodes``)."""
+    return LazyNodes(bm25.corpus)
+
+
+def save(
+    folder: Path,
+    retriever: Any,
+    vocabulary: dict[str, Any],
+    forms: dict[str, Any],
+    chunk_map: dict[str, Any],
+) -> None:
+    """Save the BM25 retriever, the term statistics, the corpus forms and the chunk map,
+    atomically (a temporary folder renamed), so a reader never loads half a cache."""
     tmp = folder.with_name(folder.name + f".tmp-{os.getpid()}")
     try:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
+        if not isinstance(retriever.corpus, list):  # a mapped corpus: written out afresh
+            retriever.corpus = [retriever.corpus[i] for i in range(len(retriever.corpus))]
         with contextlib.redirect_stderr(io.StringIO()):  # bm25s draws a progress bar
             retriever.persist(str(tmp))
         (tmp / "vocabulary.json").write_text(json.dumps(vocabulary), encoding="utf-8")
         (tmp / "forms.json").write_text(json.dumps(forms), encoding="utf-8")
+        (tmp / "chunks.json").write_text(json.dumps(chunk_map), encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
         tmp.rename(folder)
     except OSError as e:  # a read-only store still answers, it just starts slower
@@ -101,6 +135,16 @@ def load_forms(folder: Path, glossary_key: str) -> Any | None:
         return None
 
 
+def load_chunk_map(folder: Path) -> Any | None:
+    """The ``retrieval.ChunkMap`` saved with this generation's BM25 index, if readable."""
+    from assistant.retrieval import ChunkMap
+
+    try:
+        return ChunkMap.from_json(json.loads((folder / "chunks.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def remove_stale(root: Path, live: set[str]) -> None:
     """Delete the caches of generations that no longer exist in the store."""
     base = root / f"v{VERSION}"
@@ -114,8 +158,10 @@ def remove_stale(root: Path, live: set[str]) -> None:
 __all__ = [
     "cache_dir",
     "load_bm25",
+    "load_chunk_map",
     "load_forms",
     "load_vocabulary",
+    "LazyNodes",
     "nodes_of",
     "remove_stale",
     "save",

@@ -11,6 +11,8 @@ import logging
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -83,7 +85,7 @@ def _term_key(term: str) -> str:
     return " ".join(term.lower().replace("’", "'").split())
 
 
-def definitions_index(nodes: list[TextNode]) -> dict[str, list[int]]:
+def definitions_index(nodes: Sequence[TextNode]) -> dict[str, list[int]]:
     """Each term the documents define, to the positions in ``nodes`` of the chunks that
     define it: read once at start-up, so a 'what is X?' question looks X up instead of
     scanning every chunk."""
@@ -95,6 +97,49 @@ def definitions_index(nodes: list[TextNode]) -> dict[str, list[int]]:
             if not found or found[-1] != position:
                 found.append(position)
     return index
+
+
+@dataclass(frozen=True)
+class ChunkMap:
+    """Where each chunk sits in the node sequence, so that a chunk is found by id, by place
+    (document and chunk number) or by the term it defines without holding every chunk:
+    the nodes themselves can then stay on disk (``lexical_cache.LazyNodes``). Built once per
+    index generation and saved with the BM25 cache."""
+
+    position_of: dict[str, int]
+    by_place: dict[tuple[str, int], int]
+    definitions: dict[str, list[int]]
+    documents: dict[str, dict[str, Any]]  # doc_id -> {"meta": first chunk's, "passages": n}
+
+    @classmethod
+    def of(cls, nodes: Sequence[TextNode]) -> ChunkMap:
+        position_of: dict[str, int] = {}
+        by_place: dict[tuple[str, int], int] = {}
+        documents: dict[str, dict[str, Any]] = {}
+        for position, node in enumerate(nodes):
+            meta = node.metadata
+            position_of[node.node_id] = position
+            by_place[(str(meta.get("doc_id")), int(meta.get("chunk_index", -1)))] = position
+            entry = documents.setdefault(str(meta.get("doc_id", "")), {"meta": meta, "passages": 0})
+            entry["passages"] += 1
+        return cls(position_of, by_place, definitions_index(nodes), documents)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ids": sorted(self.position_of, key=self.position_of.__getitem__),
+            "places": [[d, i, p] for (d, i), p in self.by_place.items()],
+            "definitions": self.definitions,
+            "documents": self.documents,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ChunkMap:
+        return cls(
+            position_of={str(node_id): i for i, node_id in enumerate(data["ids"])},
+            by_place={(str(d), int(i)): int(p) for d, i, p in data["places"]},
+            definitions={str(k): [int(x) for x in v] for k, v in data["definitions"].items()},
+            documents=dict(data["documents"]),
+        )
 
 
 class _ReadOnly(TransformComponent):
@@ -168,24 +213,27 @@ class Retriever:
         settings: RetrievalSettings,
         collection: Any,
         embed_model: BaseEmbedding,
-        nodes: list[TextNode],
+        nodes: Sequence[TextNode],
         sentences: Any | None = None,
         bm25_index: Any | None = None,
         forms: CorpusForms | None = None,
         sentence_vectors: SentenceVectors | None = None,
+        chunk_map: ChunkMap | None = None,
     ):
         """``bm25_index``: a bm25s index of ``nodes`` saved earlier (lexical_cache); without
         one, BM25 is built from the nodes (``self.bm25.bm25`` can then be saved).
         ``forms``: ``corpus_forms`` of the nodes saved earlier, else counted now.
         ``sentence_vectors``: the sentence vectors as a mapped file (``sentence_vectors``);
-        without it they are asked of the ``sentences`` collection."""
+        without it they are asked of the ``sentences`` collection.
+        ``chunk_map``: the ``ChunkMap`` of the nodes saved earlier, else made now."""
         self.settings = settings
         self.collection = collection
         self.sentences = sentences
         self.sentence_vectors = sentence_vectors
         self.embed_model = embed_model
         self.nodes = nodes
-        self.definitions = definitions_index(nodes)
+        self.chunk_map = chunk_map if chunk_map is not None else ChunkMap.of(nodes)
+        self.definitions = self.chunk_map.definitions
         self.forms = (
             forms
             if forms is not None
@@ -193,10 +241,6 @@ class Retriever:
         )
         self.spellings = self.forms.spellings
         self._bm25_wide: BM25Retriever | None = None
-        self._by_id = {n.node_id: n for n in nodes}
-        self._by_position = {
-            (n.metadata.get("doc_id"), int(n.metadata.get("chunk_index", -1))): n for n in nodes
-        }
         candidate_k = max(settings.candidate_k, settings.top_k)
         vector_store = ChromaVectorStore(chroma_collection=collection)
         index = VectorStoreIndex.from_vector_store(
@@ -312,8 +356,9 @@ class Retriever:
                 include=["distances"],
             )
             for node_id, distance in zip(found["ids"][0], found["distances"][0], strict=True):
-                if node_id in self._by_id:  # cosine distance -> similarity
-                    extra.append(NodeWithScore(node=self._by_id[node_id], score=1.0 - distance))
+                node = self.node_by_id(node_id)
+                if node is not None:  # cosine distance -> similarity
+                    extra.append(NodeWithScore(node=node, score=1.0 - distance))
         if self.settings.mode != "dense":
             extra += [
                 r for r in self.bm25_wide(wide).retrieve(bundle) if scope.admits(r.node.metadata)
@@ -335,6 +380,10 @@ class Retriever:
             )
         return self._bm25_wide
 
+    def node_by_id(self, node_id: str) -> TextNode | None:
+        position = self.chunk_map.position_of.get(node_id)
+        return self.nodes[position] if position is not None else None
+
     def _with_neighbours(self, results: list[NodeWithScore]) -> list[NodeWithScore]:
         """Add the chunks before and after the best candidates when they belong to the same
         section: a section cut into several chunks is matched by one of them while its
@@ -347,8 +396,9 @@ class Retriever:
         for r in results[:n]:
             meta = r.node.metadata
             for step in (-1, 1):
-                key = (meta.get("doc_id"), int(meta.get("chunk_index", -9)) + step)
-                node = self._by_position.get(key)
+                place = (str(meta.get("doc_id")), int(meta.get("chunk_index", -9)) + step)
+                position = self.chunk_map.by_place.get(place)
+                node = self.nodes[position] if position is not None else None
                 if (
                     node is not None
                     and node.node_id not in have

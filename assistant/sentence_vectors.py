@@ -5,7 +5,7 @@ their sentences to the question. Asking Chroma for them (``get`` filtered by chu
 the whole sentence collection's vector index into memory and filters its metadata on every
 question: at 100,000 chunks (about 515,000 sentences) that was 180 ms of a 250 ms answer and
 about 1 GB of the app's memory. Here the vectors are read from Chroma once, in pages, and
-written as a float32 ``.npy`` file (rows grouped by chunk, in sentence order) with a small
+written as a float32 ``.npy`` file (built at the first start after an ingest) (rows grouped by chunk, in sentence order) with a small
 index of each chunk's rows; a question then touches only its candidates' rows of the mapped
 file. Like the BM25 cache, the files belong to one generation (a new ingest makes a new
 collection name, so they are never stale) and each is written to a temporary name and renamed,
@@ -72,35 +72,50 @@ def load(folder: Path) -> SentenceVectors | None:
     return SentenceVectors(matrix, rows)
 
 
-def build(collection: Any, folder: Path) -> SentenceVectors:
-    """Read every sentence vector of ``collection`` (a page at a time), write the matrix and
-    its index into ``folder`` and return them, mapped from the file."""
-    by_chunk: dict[str, list[tuple[int, np.ndarray]]] = {}
+def _pages(collection: Any, include: list[str]) -> Any:
     offset = 0
     while True:
-        page = collection.get(include=["embeddings", "metadatas"], limit=_PAGE, offset=offset)
-        for meta, vector in zip(page["metadatas"], page["embeddings"], strict=True):
-            by_chunk.setdefault(str(meta["chunk_id"]), []).append(
-                (int(meta["position"]), np.asarray(vector, dtype=np.float32))
-            )
+        page = collection.get(include=include, limit=_PAGE, offset=offset)
+        yield page
         if len(page["ids"]) < _PAGE:
-            break
+            return
         offset += _PAGE
-    total = sum(len(v) for v in by_chunk.values())
-    dim = next((len(v[0][1]) for v in by_chunk.values()), 0)
+
+
+def build(collection: Any, folder: Path) -> SentenceVectors:
+    """Read every sentence vector of ``collection``, write the matrix and its index into
+    ``folder`` and return them, mapped from the file. Two passes a page at a time (the
+    metadata to lay the rows out, then the vectors straight into the file), so no more than
+    a page of vectors is ever held in memory."""
+    places: dict[str, tuple[str, int]] = {}
+    for page in _pages(collection, ["metadatas"]):
+        for record_id, meta in zip(page["ids"], page["metadatas"], strict=True):
+            places[record_id] = (str(meta["chunk_id"]), int(meta["position"]))
+    order = sorted(places, key=lambda record_id: places[record_id])
+    row_of = {record_id: row for row, record_id in enumerate(order)}
+    rows: dict[str, tuple[int, int]] = {}
+    for row, record_id in enumerate(order):
+        chunk_id = places[record_id][0]
+        start, count = rows.get(chunk_id, (row, 0))
+        rows[chunk_id] = (start, count + 1)
     folder.mkdir(parents=True, exist_ok=True)
     tmp_matrix = folder / f"{MATRIX}.tmp-{os.getpid()}"
-    matrix = np.lib.format.open_memmap(tmp_matrix, mode="w+", dtype=np.float32, shape=(total, dim))
-    rows: dict[str, tuple[int, int]] = {}
-    start = 0
-    for chunk_id in sorted(by_chunk):
-        sentences = sorted(by_chunk[chunk_id], key=lambda s: s[0])
-        for i, (_, vector) in enumerate(sentences):
-            matrix[start + i] = vector
-        rows[chunk_id] = (start, len(sentences))
-        start += len(sentences)
-    matrix.flush()
-    del matrix
+    matrix: np.ndarray | None = None
+    for page in _pages(collection, ["embeddings"]):
+        vectors = np.asarray(page["embeddings"], dtype=np.float32)
+        if matrix is None:
+            dim = vectors.shape[1] if vectors.ndim == 2 else 0
+            matrix = np.lib.format.open_memmap(
+                tmp_matrix, mode="w+", dtype=np.float32, shape=(len(order), dim)
+            )
+        if len(page["ids"]):
+            matrix[[row_of[i] for i in page["ids"]]] = vectors
+    if matrix is None:  # no sentences at all
+        with open(tmp_matrix, "wb") as f:
+            np.save(f, np.zeros((0, 0), dtype=np.float32))
+    else:
+        matrix.flush()
+        del matrix
     tmp_index = folder / f"{INDEX}.tmp-{os.getpid()}"
     tmp_index.write_text(json.dumps(rows), encoding="utf-8")
     os.replace(tmp_matrix, folder / MATRIX)

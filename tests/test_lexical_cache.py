@@ -120,3 +120,26 @@ def test_a_damaged_sentence_vector_file_is_rebuilt(fake_settings):
     bot = build_assistant(fake_settings)
     assert bot.retriever.sentence_vectors is not None
     assert bot.ask("When do practitioners step back?").sources
+
+
+def test_a_second_start_parses_only_the_chunks_a_question_needs(fake_settings, monkeypatch):
+    run_ingest(fake_settings, progress=False)
+    first = build_assistant(fake_settings)
+    parsed: list[int] = []
+    original = lexical_cache.LazyNodes._parse
+
+    def counting(self, position):
+        parsed.append(position)
+        return original(self, position)
+
+    monkeypatch.setattr(lexical_cache.LazyNodes, "_parse", counting)
+    second = build_assistant(fake_settings)
+    assert isinstance(second.nodes, lexical_cache.LazyNodes)
+    assert parsed == []  # start-up reads no chunk: the chunk map says where each one is
+    question = "When do practitioners step back?"
+    assert second.ask(question).text == first.ask(question).text
+    assert parsed  # and a question parses the chunks it retrieves, when it needs them
+    # the map finds a chunk by id and by place exactly as the nodes themselves do
+    node = first.nodes[1]
+    assert second.retriever.node_by_id(node.node_id).text == node.text
+    assert second.retriever.chunk_map == first.retriever.chunk_map
