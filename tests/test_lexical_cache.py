@@ -143,3 +143,21 @@ def test_a_second_start_parses_only_the_chunks_a_question_needs(fake_settings, m
     node = first.nodes[1]
     assert second.retriever.node_by_id(node.node_id).text == node.text
     assert second.retriever.chunk_map == first.retriever.chunk_map
+
+
+def test_an_ingest_leaves_the_caches_ready_for_the_first_start(fake_settings, monkeypatch):
+    import assistant.retrieval
+    from assistant import sentence_vectors
+
+    run_ingest(fake_settings, progress=False)
+    (folder,) = _folders(fake_settings)
+    (sentence_folder,) = _folders(fake_settings, sentences=True)
+    assert (folder / "retriever.json").is_file() and (folder / "chunks.json").is_file()
+    assert (sentence_folder / "sentence_vectors.npy").is_file()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the first start rebuilt what the ingest prepared")
+
+    monkeypatch.setattr(assistant.retrieval, "corpus_forms", refuse)
+    monkeypatch.setattr(sentence_vectors, "build", refuse)
+    assert build_assistant(fake_settings).ask("When do practitioners step back?").sources
