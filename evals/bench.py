@@ -193,6 +193,21 @@ def synthetic_store(settings: Settings, copies: int, folder: Path) -> Settings:
     return target_settings
 
 
+def _synthetic_in_child(
+    base: Settings, profile: Path | str | None, copies: int, folder: Path
+) -> Settings:
+    """``synthetic_store`` run in a child process, and the settings that point at it. The
+    bench itself must stay small: on Linux a child's peak RSS, as wait4 reports it, starts
+    from its parent's RSS at the fork, so a bench that had built a 17,000-chunk store itself
+    reported about 945 MB for every process it then started, whatever they used."""
+    command = [sys.executable, "-m", "evals.bench", "--make-store", str(copies)]
+    command += ["--store-folder", str(folder)] + (["--settings", str(profile)] if profile else [])
+    _run(command)
+    return base.model_copy(
+        update={"store": base.store.model_copy(update={"path": folder / "chroma", "url": None})}
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.bench", description=__doc__)
     parser.add_argument("--settings", type=Path, help="YAML settings profile")
@@ -204,9 +219,14 @@ def main(argv: list[str] | None = None) -> int:
         "--no-ingest", action="store_true", help="skip the fresh ingest (minutes per backend)"
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--make-store", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--store-folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(warm_worker(args.worker, args.questions)))
+        return 0
+    if args.make_store:
+        synthetic_store(load_settings(args.settings), args.make_store, args.store_folder)
         return 0
 
     base = load_settings(args.settings)
@@ -216,8 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         for scale in (int(s) for s in args.scales.split(",")):
             folder = Path(tmp) / f"x{scale}"
             folder.mkdir()
-            settings = base if scale == 1 else synthetic_store(base, scale, folder)
             py = sys.executable
+            settings = (
+                base if scale == 1 else _synthetic_in_child(base, args.settings, scale, folder)
+            )
             # one untimed start makes the lexical cache (the first start after an ingest does)
             try:
                 _run(

@@ -35,3 +35,18 @@ def test_a_fresh_ingest_is_measured_in_its_own_process_and_the_plot_is_drawn(
     ]
     plot(rows, tmp_path / "bench.png")
     assert (tmp_path / "bench.png").stat().st_size > 1000
+
+
+def test_the_synthetic_index_is_built_in_a_child_so_the_bench_stays_small(fake_settings, tmp_path):
+    # a child's peak RSS (wait4) starts from its parent's at the fork: the bench must not
+    # grow by building stores itself
+    from evals.bench import _profile, _synthetic_in_child
+
+    run_ingest(fake_settings, progress=False)
+    profile = _profile(fake_settings, tmp_path, "fake")
+    folder = tmp_path / "x2"
+    folder.mkdir()
+    scaled = _synthetic_in_child(fake_settings, profile, 2, folder)
+    assert scaled.store.path == folder / "chroma"
+    bot = build_assistant(scaled)
+    assert len(bot.nodes) == 2 * len(build_assistant(fake_settings).nodes)
