@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,12 +40,32 @@ def load_bm25(folder: Path, expected_docs: int) -> Any | None:
 
         # mmap: the chunks stay in the file and are parsed when a question needs them
         retriever = BM25Retriever.from_persist_dir(str(folder), mmap=True)
+        retriever.bm25.corpus = LockedCorpus(retriever.bm25.corpus)
         if int(retriever.bm25.scores.get("num_docs", -1)) != expected_docs:
             return None
         return retriever.bm25
     except Exception as e:  # a damaged cache is rebuilt, never fatal
         logger.warning("BM25 cache in %s unreadable (%s): rebuilding it", folder, e)
         return None
+
+
+class LockedCorpus(Sequence):
+    """A bm25s ``JsonlCorpus`` safe to read from several threads. Reading a line is a seek
+    then a read on one shared memory map, so two questions answered at once (the app's
+    queue runs several) could each get the other's chunk; here one read happens at a time."""
+
+    def __init__(self, corpus: Any):
+        self._corpus = corpus
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._corpus)
+
+    def __getitem__(self, position: Any) -> Any:
+        if isinstance(position, slice):
+            return [self[i] for i in range(*position.indices(len(self)))]
+        with self._lock:
+            return self._corpus[int(position)]
 
 
 class LazyNodes(Sequence):
@@ -162,6 +183,7 @@ __all__ = [
     "load_forms",
     "load_vocabulary",
     "LazyNodes",
+    "LockedCorpus",
     "nodes_of",
     "remove_stale",
     "save",

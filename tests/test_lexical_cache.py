@@ -161,3 +161,37 @@ def test_an_ingest_leaves_the_caches_ready_for_the_first_start(fake_settings, mo
     monkeypatch.setattr(assistant.retrieval, "corpus_forms", refuse)
     monkeypatch.setattr(sentence_vectors, "build", refuse)
     assert build_assistant(fake_settings).ask("When do practitioners step back?").sources
+
+
+def test_chunks_read_from_several_threads_at_once_are_each_the_one_asked_for(tmp_path):
+    import json
+    import random
+    import sys
+    import threading
+
+    from bm25s.utils.corpus import JsonlCorpus
+
+    path = tmp_path / "corpus.jsonl"
+    path.write_text("".join(json.dumps({"n": i, "pad": "x" * (i % 97)}) + "\n" for i in range(500)))
+    corpus = lexical_cache.LockedCorpus(JsonlCorpus(str(path)))
+    wrong: list[tuple[int, int]] = []
+
+    def reader(seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(3000):
+            i = rng.randrange(500)
+            got = corpus[i]["n"]
+            if got != i:
+                wrong.append((i, got))
+
+    threads = [threading.Thread(target=reader, args=(seed,)) for seed in range(8)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, as a busy server would
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert wrong == []
