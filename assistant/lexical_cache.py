@@ -15,6 +15,7 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import threading
 from collections import Counter
@@ -167,7 +168,12 @@ def load_chunk_map(folder: Path) -> Any | None:
 
 
 def remove_stale(root: Path, live: set[str]) -> None:
-    """Delete the caches of generations that no longer exist in the store."""
+    """Delete the caches of generations that no longer exist in the store, and every cache
+    of an older layout (``v1`` when this is ``v2``), which nothing reads any more."""
+    if root.is_dir():
+        for old in root.iterdir():
+            if old.is_dir() and re.fullmatch(r"v\d+", old.name) and old.name != f"v{VERSION}":
+                shutil.rmtree(old, ignore_errors=True)
     base = root / f"v{VERSION}"
     if not base.is_dir():
         return

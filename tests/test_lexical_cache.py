@@ -195,3 +195,12 @@ def test_chunks_read_from_several_threads_at_once_are_each_the_one_asked_for(tmp
     finally:
         sys.setswitchinterval(interval)
     assert wrong == []
+
+
+def test_caches_of_an_older_layout_are_removed_when_a_new_one_is_saved(fake_settings):
+    old = fake_settings.store.path / "lexical" / "v1" / "guidance_old"
+    old.mkdir(parents=True)
+    (old / "retriever.json").write_text("{}")
+    run_ingest(fake_settings, progress=False)
+    assert not old.parent.exists()
+    assert _folders(fake_settings)  # the current layout's cache is there
