@@ -236,11 +236,6 @@ def corpus_forms(texts: list[str]) -> CorpusForms:
     return CorpusForms(spellings, equivalents)
 
 
-def corpus_spellings(texts: list[str]) -> dict[str, str]:
-    """The spellings of ``corpus_forms``: abbreviation -> the long form to write it out as."""
-    return corpus_forms(texts).spellings
-
-
 def spell_out(question: str, spellings: dict[str, str]) -> str:
     """The question with its abbreviations written out in place as the documents write them,
     the short form kept after it: 'Who must designate an ALNCo?' -> 'Who must designate an

@@ -143,17 +143,23 @@ def load_vocabulary(folder: Path) -> dict[str, Any] | None:
         return None
 
 
+def _read_json(path: Path) -> Any | None:
+    """A saved JSON file, or None when it is missing or unreadable (then it is rebuilt)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def load_forms(folder: Path, glossary_key: str) -> Any | None:
     """The corpus forms (``glossary.CorpusForms``) saved for this generation, if counted
     for this glossary."""
     from assistant.glossary import CorpusForms
 
+    data = _read_json(folder / "forms.json")
     try:
-        data = json.loads((folder / "forms.json").read_text(encoding="utf-8"))
-        if data.get("glossary") != glossary_key:
-            return None
-        return CorpusForms.from_json(data["forms"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return CorpusForms.from_json(data["forms"]) if data["glossary"] == glossary_key else None
+    except (KeyError, TypeError, AttributeError, ValueError):
         return None
 
 
@@ -162,8 +168,8 @@ def load_chunk_map(folder: Path) -> Any | None:
     from assistant.retrieval import ChunkMap
 
     try:
-        return ChunkMap.from_json(json.loads((folder / "chunks.json").read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return ChunkMap.from_json(_read_json(folder / "chunks.json"))
+    except (KeyError, TypeError, AttributeError, ValueError):
         return None
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.glossary import CorpusForms, corpus_forms, corpus_spellings, expand, spell_out
+from assistant.glossary import CorpusForms, corpus_forms, expand, spell_out
 
 DOCS = [
     "The governing body must designate an additional learning needs co-ordinator.",
@@ -13,7 +13,7 @@ DOCS = [
 
 
 def test_an_abbreviation_the_documents_do_not_use_is_written_out_as_they_write_it():
-    spellings = corpus_spellings(DOCS)
+    spellings = corpus_forms(DOCS).spellings
     assert spellings["alnco"] == "additional learning needs co-ordinator"
     assert spellings["ehcp"] == "ehc plan"  # the documents' own short form, not the longest
     assert spell_out("Who must designate an ALNCo?", spellings) == (
@@ -22,7 +22,7 @@ def test_an_abbreviation_the_documents_do_not_use_is_written_out_as_they_write_i
 
 
 def test_an_abbreviation_the_documents_use_themselves_is_left_alone():
-    spellings = corpus_spellings(DOCS)
+    spellings = corpus_forms(DOCS).spellings
     assert "sen" not in spellings
     assert spell_out("What is SEN support?", spellings) == "What is SEN support?"
 
