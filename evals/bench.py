@@ -6,7 +6,9 @@ cold start is really cold and peak memory is that process's own, from `wait4`):
 - cold `python -m assistant ask` end to end;
 - start-up to first answer, then warm answers p50 / p95 over the test split's questions, and
   that process's peak RSS (what the app holds);
-- an unchanged re-ingest, end to end (real corpus only).
+- an unchanged re-ingest, end to end (real corpus only);
+- with ``--server``, the same cold answer and warm run against a `chroma run` server serving
+  that scale's store (``ASSISTANT_STORE__URL``), and the server's own peak RSS.
 
 Scales: 1 is the app's own index (the real corpus); k > 1 is a synthetic index of k copies of
 it, each chunk and sentence vector a real one with a little noise (renormalised) and its text
@@ -50,12 +52,12 @@ def _run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, int
     return wall, int(usage.ru_maxrss / 1024), out
 
 
-def _profile(settings: Settings, folder: Path, backend: str) -> str:
+def _profile(settings: Settings, folder: Path, backend: str, tag: str = "") -> str:
     import yaml
 
     data = json.loads(settings.model_dump_json())
     data["embedding"]["backend"] = backend
-    path = folder / f"profile-{backend}.yaml"
+    path = folder / f"profile-{backend}{tag}.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return str(path)
 
@@ -116,12 +118,16 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
 
     rows = [r for r in rows if "error" not in r]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    for backend in sorted({r["backend"] for r in rows}):
-        mine = sorted((r for r in rows if r["backend"] == backend), key=lambda r: r["chunks"])
+
+    def line(r: dict[str, Any]) -> str:
+        return r["backend"] + (f" ({r['store']})" if r.get("store") else "")
+
+    for name in sorted({line(r) for r in rows}):
+        mine = sorted((r for r in rows if line(r) == name), key=lambda r: r["chunks"])
         x = [r["chunks"] for r in mine]
-        left.plot(x, [r["warm_p50_ms"] for r in mine], marker="o", label=f"{backend} p50")
-        left.plot(x, [r["warm_p95_ms"] for r in mine], marker="x", ls="--", label=f"{backend} p95")
-        right.plot(x, [r["app_rss_mb"] for r in mine], marker="o", label=backend)
+        left.plot(x, [r["warm_p50_ms"] for r in mine], marker="o", label=f"{name} p50")
+        left.plot(x, [r["warm_p95_ms"] for r in mine], marker="x", ls="--", label=f"{name} p95")
+        right.plot(x, [r["app_rss_mb"] for r in mine], marker="o", label=name)
     left.set(xscale="log", xlabel="chunks", ylabel="warm answer (ms)", title="Latency")
     right.set(xscale="log", xlabel="chunks", ylabel="peak RSS (MB)", title="App memory")
     left.legend(fontsize=8)
@@ -193,6 +199,9 @@ def synthetic_store(settings: Settings, copies: int, folder: Path) -> Settings:
     return target_settings
 
 
+COMPLETE = "complete.json"  # written beside a synthetic store once it is whole
+
+
 def _synthetic_in_child(
     base: Settings, profile: Path | str | None, copies: int, folder: Path
 ) -> Settings:
@@ -202,10 +211,94 @@ def _synthetic_in_child(
     reported about 945 MB for every process it then started, whatever they used."""
     command = [sys.executable, "-m", "evals.bench", "--make-store", str(copies)]
     command += ["--store-folder", str(folder)] + (["--settings", str(profile)] if profile else [])
-    _run(command)
+    marker = folder / COMPLETE
+    if marker.is_file() and json.loads(marker.read_text()).get("copies") == copies:
+        print(f"reusing the {copies}x store in {folder}", file=sys.stderr)
+    else:
+        _run(command)
+        marker.write_text(json.dumps({"copies": copies}))
     return base.model_copy(
         update={"store": base.store.model_copy(update={"path": folder / "chroma", "url": None})}
     )
+
+
+def _peak_rss_mb(pid: int) -> int:
+    """A running process's peak RSS so far (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    return 0
+
+
+class ChromaServer:
+    """`chroma run` serving an existing store folder on a free loopback port, for the server
+    rows; stopped on exit. Its peak RSS is read before it stops."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.proc: subprocess.Popen | None = None
+        self.url = ""
+
+    def __enter__(self) -> ChromaServer:
+        import socket
+
+        exe = Path(sys.executable).with_name("chroma")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        command = [str(exe), "run", "--path", str(self.path), "--host", "127.0.0.1"]
+        self.proc = subprocess.Popen(
+            [*command, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.proc.kill()
+                    raise RuntimeError(f"chroma run --path {self.path} did not start") from None
+                time.sleep(0.3)
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    def peak_rss_mb(self) -> int:
+        return _peak_rss_mb(self.proc.pid) if self.proc else 0
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def server_row(
+    settings: Settings, folder: Path, scale: int, questions: int, backend: str = "onnx"
+) -> dict[str, Any]:
+    """Cold answer and a warm run against a `chroma run` server serving this scale's
+    store; the BM25 and chunk caches come from the store's own lexical folder, as for several
+    app processes sharing one server (README)."""
+    local = settings.store.path
+    with ChromaServer(local) as server:
+        served = settings.model_copy(
+            update={
+                "store": settings.store.model_copy(
+                    update={"url": server.url, "lexical_cache_dir": local / "lexical"}
+                )
+            }
+        )
+        profile = _profile(served, folder, backend, "-server")
+        py = sys.executable
+        cold, _, _ = _run([py, "-m", "assistant", "ask", QUESTION, "--settings", profile])
+        _, warm_rss, out = _run(
+            [py, "-m", "evals.bench", "--worker", profile, "--questions", str(questions)]
+        )
+        row = {"scale": scale, "backend": backend, "store": "server", "cold_ask_s": round(cold, 2)}
+        row |= {**json.loads(out), "app_rss_mb": warm_rss, "server_rss_mb": server.peak_rss_mb()}
+    return row
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,6 +310,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("evals/results"))
     parser.add_argument(
         "--no-ingest", action="store_true", help="skip the fresh ingest (minutes per backend)"
+    )
+    parser.add_argument(
+        "--server",
+        action="store_true",
+        help="also measure each scale through a `chroma run` server (ASSISTANT_STORE__URL)",
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="keep the synthetic stores in this folder and reuse one already there (a 100,000-"
+        "chunk store takes most of an hour to build); default: a temporary folder",
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--make-store", type=int, help=argparse.SUPPRESS)
@@ -234,8 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         for scale in (int(s) for s in args.scales.split(",")):
-            folder = Path(tmp) / f"x{scale}"
-            folder.mkdir()
+            folder = (args.keep or Path(tmp)) / f"x{scale}"
+            folder.mkdir(parents=True, exist_ok=True)
             py = sys.executable
             settings = (
                 base if scale == 1 else _synthetic_in_child(base, args.settings, scale, folder)
@@ -282,10 +386,18 @@ def main(argv: list[str] | None = None) -> int:
                         row |= fresh_ingest(settings, folder, backend)
                 rows.append(row)
                 print(json.dumps(row), file=sys.stderr)
+            if args.server and settings.store.url is None:
+                try:
+                    rows.append(server_row(settings, folder, scale, args.questions))
+                except RuntimeError as e:
+                    rows.append(
+                        {"scale": scale, "backend": "onnx", "store": "server", "error": str(e)}
+                    )
+                print(json.dumps(rows[-1]), file=sys.stderr)
     torch_rows = {r["scale"]: r for r in rows if r["backend"] == "sentence-transformers"}
     for r in rows:
         ref = torch_rows.get(r["scale"])
-        if ref and r is not ref and "error" not in r:
+        if ref and r is not ref and "error" not in r and "store" not in r:
             r["cold_ask_vs_torch"] = round(r["cold_ask_s"] / ref["cold_ask_s"], 2)
             r["app_rss_vs_torch"] = round(r["app_rss_mb"] / ref["app_rss_mb"], 2)
             if "ingest_s" in r and "ingest_s" in ref:
@@ -294,6 +406,7 @@ def main(argv: list[str] | None = None) -> int:
         "scale",
         "chunks",
         "backend",
+        "store",
         "cold_ask_s",
         "cold_ask_vs_torch",
         "startup_to_first_answer_s",
@@ -306,6 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         "ingest_texts_per_s",
         "ingest_vs_torch",
         "ingest_rss_mb",
+        "server_rss_mb",
         "error",
     ]
     print("| " + " | ".join(keys) + " |")

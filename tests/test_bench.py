@@ -50,3 +50,24 @@ def test_the_synthetic_index_is_built_in_a_child_so_the_bench_stays_small(fake_s
     assert scaled.store.path == folder / "chroma"
     bot = build_assistant(scaled)
     assert len(bot.nodes) == 2 * len(build_assistant(fake_settings).nodes)
+
+
+def test_the_bench_measures_answers_through_a_chroma_server_serving_the_same_store(
+    fake_settings, tmp_path
+):
+    import shutil
+    import sys
+    from pathlib import Path
+
+    import pytest
+
+    from evals.bench import server_row
+
+    if not Path(sys.executable).with_name("chroma").exists() and not shutil.which("chroma"):
+        pytest.skip("the chroma CLI is not installed")
+    run_ingest(fake_settings, progress=False)
+    build_assistant(fake_settings)  # the first start saves the lexical cache the server row reads
+    row = server_row(fake_settings, fake_settings.store.path, 1, questions=3, backend="fake")
+    assert row["store"] == "server" and row["backend"] == "fake"
+    assert row["chunks"] == len(build_assistant(fake_settings).nodes)
+    assert row["server_rss_mb"] > 0 and row["app_rss_mb"] > 0 and row["cold_ask_s"] > 0
