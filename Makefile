@@ -73,9 +73,9 @@ eval: setup
 	$(PY) -m evals
 
 # Cold start, start-up, warm latency, memory and re-ingest at the real corpus and a 10x synthetic
-# index, onnx against torch (python -m evals.bench: one run, ratios and medians, never gated)
+# index, onnx against torch, and through a chroma run server (one run, ratios and medians, never gated)
 bench: setup ingest
-	$(PY) -m evals.bench
+	$(PY) -m evals.bench --server
 
 # Reliability figures (README "Reliability"): readers during rebuilds, store size over
 # ten ingests, interrupted ingests, hostile input; the SOAK lines print the measurements.
