@@ -46,7 +46,8 @@ _TOKEN = TOKEN
 _DEFINITION_QUESTION = re.compile(
     r"^\s*(?:what\s+(?:is|are)\s+(?:meant\s+by\s+)?|what's\s+|what\s+does\s+|define\s+|"
     r"meaning\s+of\s+|definition\s+of\s+|who\s+counts\s+as\s+)(?:an?\s+|the\s+)?"
-    r"(?P<term>[A-Za-z][\w’' -]{1,60}?)(?:\s+mean|\s+stand\s+for)?\s*\??\s*$",
+    r"(?P<term>[A-Za-z][\w’' -]{1,60}?)(?:\s*\((?P<also>[^()]{1,60})\))?"
+    r"(?:\s+mean|\s+stand\s+for)?\s*\??\s*$",
     re.I,
 )
 
@@ -64,21 +65,34 @@ def asks_what_the_law_says(question: str) -> bool:
     return bool(_LEGAL_QUESTION.search(question))
 
 
+def defined_terms(question: str) -> list[str]:
+    """The term a 'what is X?' question asks about, and the other name it gives in brackets:
+    ['idp'] for 'What is an IDP?', ['additional learning provision', 'alp'] for 'What is
+    Additional Learning Provision (ALP)?'; [] for other questions."""
+    m = _DEFINITION_QUESTION.match(question)
+    if not m:
+        return []
+    names = [m.group("term"), m.group("also") or ""]
+    out = [" ".join(n.lower().split()) for n in names if n.strip()]
+    return out if len(out[0].split()) <= 6 else []
+
+
 def defined_term(question: str) -> str | None:
     """'IDP' for 'What is an IDP?', 'special educational provision' for 'What does special
     educational provision mean?'; None for other questions."""
-    m = _DEFINITION_QUESTION.match(question)
-    if not m:
-        return None
-    term = m.group("term").strip().lower()
-    return term if len(term.split()) <= 6 else None
+    terms = defined_terms(question)
+    return terms[0] if terms else None
 
 
-# An interpretation line: '“term” means', '“term” has the meaning', 'term includes'.
+# An interpretation line: '“term” means', '“term” has the meaning', 'term includes', also
+# with a short qualifier before the verb ('“term” for a person aged three or over means').
 _DEFINITION = re.compile(
-    r"[“\"‘']\*?(?P<term>[^“”\"‘’'\n]{1,80}?)\*?[”\"’']\s+(?:means|has the meaning|includes)\b",
+    r"[“\"‘']\*?(?P<term>[^“”\"‘’'\n]{1,80}?)\*?[”\"’'](?:\s+[^“”\"\n.;:]{1,60}?)?\s+"
+    r"(?:means|has the meaning|includes)\b",
     re.I,
 )
+# A section of legislation named for the term it defines: "s.3 Additional learning provision".
+_SECTION_TITLE = re.compile(r"^(?:s|reg|para|art)\.\s?\d+[A-Z]?\s+(?P<term>[^>]{2,80})$", re.I)
 
 
 def _term_key(term: str) -> str:
@@ -91,7 +105,17 @@ def definitions_index(nodes: Sequence[TextNode]) -> dict[str, list[int]]:
     scanning every chunk."""
     index: dict[str, list[int]] = {}
     for position, node in enumerate(nodes):
+        if node.metadata.get("amending"):
+            continue  # it quotes definitions into another Act ('omit “...” means')
         text = node.get_content(metadata_mode=MetadataMode.NONE)
+        leaf = str(node.metadata.get("section", "")).split(" > ")[-1].strip()
+        titled = (
+            _SECTION_TITLE.match(leaf) if node.metadata.get("doc_type") == "legislation" else None
+        )
+        if titled:
+            found = index.setdefault(_term_key(titled.group("term")), [])
+            if not found or found[-1] != position:
+                found.append(position)
         for m in _DEFINITION.finditer(text):
             found = index.setdefault(_term_key(m.group("term")), [])
             if not found or found[-1] != position:
@@ -415,11 +439,11 @@ class Retriever:
     def defining_chunks(self, question: str) -> list[TextNode]:
         """For 'what is X?' / 'what does X mean?', the chunks that define X ('“X” means ...',
         the interpretation sections), under any of its names; none for other questions."""
-        term = defined_term(question)
-        if not term:
+        terms = defined_terms(question)
+        if not terms:
             return []
         positions: set[int] = set()
-        for form in [term, *expansions(term)]:
+        for form in [f for term in terms for f in (term, *expansions(term))]:
             key = _term_key(form)
             positions.update(self.definitions.get(key, []), self.definitions.get(key + "s", []))
         return [self.nodes[i] for i in sorted(positions)[: self.settings.definition_limit]]

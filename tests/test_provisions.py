@@ -194,6 +194,43 @@ def test_the_terms_the_documents_define_are_indexed_once_with_their_chunks():
     assert "plan" not in index  # an ordinary sentence defines nothing
 
 
+def test_a_definition_is_found_by_its_section_title_and_with_a_qualifier_but_not_in_amendments():
+    from llama_index.core.schema import TextNode
+
+    from assistant.retrieval import defined_terms, definitions_index
+
+    law = {"doc_type": "legislation"}
+    nodes = [
+        TextNode(
+            text="- (1) “Additional learning provision” for a person aged three or over means "
+            "educational or training provision that is additional to, or different from, ...",
+            metadata={
+                **law,
+                "section": "PART 1 > s.2 Key terms > s.3 Additional learning provision",
+            },
+            id_="s3",
+        ),
+        TextNode(
+            text="(5A) In this Part, “additional learning provision” has the meaning given by "
+            "section 3 of that Act. (e) omit subsection (6).",
+            metadata={**law, "section": "SCHEDULE 1 > s.4 Education Act 1996", "amending": True},
+            id_="sch",
+        ),
+        TextNode(
+            text="- (1) For the purposes of this Act, an individual development plan is a document",
+            metadata={**law, "section": "PART 2 > s.10 Individual development plans"},
+            id_="s10",
+        ),
+    ]
+    index = definitions_index(nodes)
+    assert index["additional learning provision"] == [0]  # the title and the qualified line
+    assert index["individual development plans"] == [2]
+    assert defined_terms("What is Additional Learning Provision (ALP)?") == [
+        "additional learning provision",
+        "alp",
+    ]
+
+
 def test_a_scope_admits_only_its_country_and_document_types():
     from assistant.types import Scope
 
