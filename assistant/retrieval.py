@@ -107,17 +107,13 @@ def definitions_index(nodes: Sequence[TextNode]) -> dict[str, list[int]]:
     for position, node in enumerate(nodes):
         if node.metadata.get("amending"):
             continue  # it quotes definitions into another Act ('omit “...” means')
-        text = node.get_content(metadata_mode=MetadataMode.NONE)
-        leaf = str(node.metadata.get("section", "")).split(" > ")[-1].strip()
-        titled = (
-            _SECTION_TITLE.match(leaf) if node.metadata.get("doc_type") == "legislation" else None
-        )
-        if titled:
-            found = index.setdefault(_term_key(titled.group("term")), [])
-            if not found or found[-1] != position:
-                found.append(position)
-        for m in _DEFINITION.finditer(text):
-            found = index.setdefault(_term_key(m.group("term")), [])
+        terms = [m.group("term") for m in _DEFINITION.finditer(node.get_content(MetadataMode.NONE))]
+        if node.metadata.get("doc_type") == "legislation":
+            leaf = str(node.metadata.get("section", "")).split(" > ")[-1].strip()
+            titled = _SECTION_TITLE.match(leaf)
+            terms += [titled.group("term")] if titled else []
+        for term in terms:
+            found = index.setdefault(_term_key(term), [])
             if not found or found[-1] != position:
                 found.append(position)
     return index
