@@ -194,6 +194,21 @@ def write_report(
         "(lexical; see evals/runner.py for its limits). Latency is warm, one run.",
         "",
     ]
+    staged = {name: m["lost"] for name, m in metrics.items() if m.get("lost")}
+    if staged:
+        from evals.runner import LOSS_STAGES
+
+        lines += [
+            "## Where answerable questions are lost",
+            "",
+            "Each answerable question in one column: what went right, or the first stage "
+            "that went wrong (shares of the answerable questions).",
+            "",
+            table(staged, columns=list(LOSS_STAGES)),
+            "",
+            *[f"- `{key}`: {text}" for key, text in LOSS_STAGES.items()],
+            "",
+        ]
     for split, by_type in (notes.get("by_split_and_doc_type") or {}).items():
         lines += [
             f"## {focus} by document type of the gold evidence ({split})",

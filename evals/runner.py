@@ -39,6 +39,7 @@ class Config:
     overrides: dict[str, Any] = field(default_factory=dict)
     _assistant: Assistant | None = None
     _normalized: list[str] | None = None
+    _sections: list[str] | None = None
 
     def build(self, base: Settings, embed_model: Any = None) -> Config:
         data = base.model_dump()
@@ -46,6 +47,7 @@ class Config:
             data[section] = {**data.get(section, {}), **values}
         self._assistant = build_assistant(Settings(**data), embed_model=embed_model)
         self._normalized = None  # a new index: its chunk texts are normalised on first use
+        self._sections = None
         return self
 
     @property
@@ -57,11 +59,28 @@ class Config:
         """Every indexed chunk's text."""
         return [n.text for n in self.assistant.nodes]
 
-    def relevant_count(self, q: GoldQuestion) -> int:
-        """How many indexed chunks hold the gold evidence (the ideal for nDCG)."""
+    def chunk_sections(self) -> list[str]:
+        """Every indexed chunk's document and section ('doc > section'), in chunk_texts order;
+        empty strings where the chunks have no sections."""
+        return [
+            f"{n.metadata.get('doc_id', '')} > {n.metadata.get('section', '')}"
+            for n in self.assistant.nodes
+        ]
+
+    def _gold_chunks(self, q: GoldQuestion) -> list[int]:
         if getattr(self, "_normalized", None) is None:
             self._normalized = [normalize(t) for t in self.chunk_texts()]
-        return sum(1 for norm in self._normalized if q.evidence_in_normalized(norm))
+        return [i for i, norm in enumerate(self._normalized) if q.evidence_in_normalized(norm)]
+
+    def relevant_count(self, q: GoldQuestion) -> int:
+        """How many indexed chunks hold the gold evidence (the ideal for nDCG)."""
+        return len(self._gold_chunks(q))
+
+    def gold_sections(self, q: GoldQuestion) -> set[str]:
+        """The sections ('doc > section') of the chunks that hold the gold evidence."""
+        if getattr(self, "_sections", None) is None:
+            self._sections = self.chunk_sections()
+        return {self._sections[i] for i in self._gold_chunks(q) if self._sections[i]}
 
     def retrieve(self, question: str, k: int) -> list[Passage]:
         return self.assistant.retrieve(question, k)
@@ -105,10 +124,14 @@ class QuickstartBaseline(Config):
             base.answer.model_copy(update={"backend": "extractive"}), embed_model, self.vocab
         )
         self._normalized = None
+        self._sections = None
         return self
 
     def chunk_texts(self) -> list[str]:
         return [n.get_content() for n in self.nodes]
+
+    def chunk_sections(self) -> list[str]:
+        return ["" for _ in self.nodes]  # the quickstart's chunks have no sections
 
     def retrieve(self, question: str, k: int) -> list[Passage]:
         question = clean_question(question, self.settings.answer.max_question_chars)
@@ -247,6 +270,39 @@ def score_answer(q: GoldQuestion, answer: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+# Where an answerable question is lost, in the order the pipeline meets it. The answerer
+# quotes from the top ANSWER_POOL passages (max_citations + 2, at least 5, by default).
+ANSWER_POOL = 5
+LOSS_STAGES = {
+    "cited": "answered with the gold passage cited",
+    "not_cited": "gold passage in the top 5, answered from other passages",
+    "refused": "gold passage in the top 5, refused",
+    "sibling": "gold passage not in the top 5, another chunk of its section is",
+    "ranked_6_10": "gold passage ranked 6-10, its section not in the top 5",
+    "not_retrieved": "gold passage and its section not in the top 10",
+}
+
+
+def loss_stage(
+    first_hit_rank: int | None,
+    refused: bool,
+    cited_gold: bool,
+    gold_sections: set[str],
+    top_sections: list[str],
+) -> str:
+    """The LOSS_STAGES key of one answerable question: what went right or first went wrong.
+    ``top_sections`` are the sections of the top ANSWER_POOL retrieved passages."""
+    if cited_gold:
+        return "cited"
+    if first_hit_rank is not None and first_hit_rank <= ANSWER_POOL:
+        return "refused" if refused else "not_cited"
+    if gold_sections & set(top_sections):
+        return "sibling"
+    if first_hit_rank is not None and first_hit_rank <= 10:
+        return "ranked_6_10"
+    return "not_retrieved"
+
+
 def run_config(
     config: Config,
     gold: list[GoldQuestion],
@@ -265,6 +321,8 @@ def run_config(
         retrieve_ms = (time.perf_counter() - t0) * 1000
         answer = config.ask(q.question)
         payload = answer.to_json(q.id)
+        scores = score_answer(q, payload)
+        first_hit = _rank_of_first_hit(q, passages) if q.answerable else None
         rows.append(
             {
                 "id": q.id,
@@ -289,7 +347,20 @@ def run_config(
                     }
                     for c in payload["citations"]
                 ],
-                "first_hit_rank": _rank_of_first_hit(q, passages) if q.answerable else None,
+                "first_hit_rank": first_hit,
+                "loss": loss_stage(
+                    first_hit,
+                    bool(scores["refused"]),
+                    bool(scores.get("cited_gold")),
+                    config.gold_sections(q),
+                    [
+                        f"{p.metadata.get('doc_id', '')} > {p.metadata.get('section', '')}"
+                        for p in passages[:ANSWER_POOL]
+                        if p.metadata.get("section")
+                    ],
+                )
+                if q.answerable
+                else None,
                 "ndcg@10": ndcg(q, passages, config.relevant_count(q), 10)
                 if q.answerable
                 else None,
@@ -303,7 +374,7 @@ def run_config(
                 ],
                 "retrieve_ms": retrieve_ms,
                 "total_ms": answer.timings_ms.get("total", 0.0),
-                **score_answer(q, payload),
+                **scores,
             }
         )
     return rows
@@ -414,6 +485,12 @@ def summarize(rows: list[dict[str, Any]], ks: tuple[int, ...] = KS) -> dict[str,
     out["partial_right"] = (
         _mean([1.0 if r["answerable"] and r.get("cited_gold") else 0.0 for r in partials])
         if partials
+        else None
+    )
+    staged = [r for r in answerable if r.get("loss")]
+    out["lost"] = (
+        {stage: sum(1 for r in staged if r["loss"] == stage) / len(staged) for stage in LOSS_STAGES}
+        if staged
         else None
     )
     out["answers_with_bare_items"] = sum(1 for r in rows if r.get("items_without_lead_in"))

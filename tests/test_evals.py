@@ -66,6 +66,22 @@ def test_the_runner_scores_a_few_questions(real_settings):
     assert metrics["cited"] == 1.0
     assert metrics["refused_when_unanswerable"] == 1.0
     assert rows[0]["first_hit_rank"] is not None
+    assert metrics["lost"]["cited"] == 1.0  # both answerable ones answered with gold cited
+    assert [r["loss"] for r in rows if not r["answerable"]] == [None]
+
+
+def test_each_answerable_question_is_put_at_the_first_stage_that_lost_it():
+    from evals.runner import loss_stage
+
+    sec = {"code > 9 EHC plans"}
+    assert loss_stage(2, False, True, sec, ["code > 9 EHC plans"]) == "cited"
+    assert loss_stage(3, False, False, sec, ["act > s.36"]) == "not_cited"
+    assert loss_stage(5, True, False, sec, []) == "refused"
+    # the gold chunk is missed but a chunk of its section is retrieved: a sibling
+    assert loss_stage(None, False, False, sec, ["act > s.36", "code > 9 EHC plans"]) == "sibling"
+    assert loss_stage(8, True, False, sec, ["act > s.36"]) == "ranked_6_10"
+    assert loss_stage(None, True, False, sec, ["act > s.36"]) == "not_retrieved"
+    assert loss_stage(None, False, False, set(), []) == "not_retrieved"
 
 
 @pytest.mark.slow
