@@ -381,7 +381,7 @@ class ExtractiveAnswerer:
             if x not in chosen and words < s.max_words * s.list_overrun:
                 chosen.append(x)
                 words += len(x.text.split())
-        chosen.extend(leads)
+        chosen.extend(x for x in leads if x not in chosen)  # a lead-in may be an item too
         # Legislation is quoted by whole provision: a chosen sentence brings the rest of its
         # subsection (lead-in and every item), whatever the word budget. A numbered paragraph
         # of statutory guidance comes whole too when it is short enough to read as one quote.

@@ -90,6 +90,35 @@ def test_an_item_of_a_nested_list_comes_with_every_lead_in_above_it():
     assert items_without_lead_in(draft.text, [draft.sources[0].to_citation()]) == []
 
 
+def test_a_lead_in_that_is_also_an_item_of_the_list_above_it_is_quoted_once():
+    # "- Two documents were made:" is an item of the outer list and the lead-in of its own:
+    # chosen as the outer list's item and as an inner item's lead-in, it still comes once.
+    from assistant.answer import _candidates
+
+    hubs = Passage(
+        "hubs::1",
+        "The hubs did three things:\n"
+        "- They met termly.\n"
+        "- Two documents were made:\n"
+        "- a set of principles for transition reports\n"
+        "- a transition report template",
+        {"doc_id": "hubs", "title": "Hubs toolkit", "doc_type": "practice-guidance"},
+        1.0,
+        0.8,
+    )
+    answerer = _answerer(ALWAYS, (hubs,))
+    sentences = _candidates([hubs])
+    by_text = {x.text: x for x in sentences}
+    ranked = [by_text["The hubs did three things:"], by_text["a transition report template"]]
+    ranked += [x for x in sentences if x not in ranked]
+    for x, score in zip(ranked, (1.0, 0.95, 0.1, 0.1, 0.1), strict=True):
+        x.score = score
+    chosen = answerer._select(ranked, sentences)
+    texts = [x.text for x in chosen]
+    assert texts.count("Two documents were made:") == 1, texts
+    assert len(texts) == len(set(texts))
+
+
 def test_a_lead_in_sentence_shown_after_other_sentences_counts_as_shown():
     source = "The hub ran a course. It was accredited. For more info:\n- read the case study"
     shown = "The hub ran a course. [1] For more info: [1]\n- read the case study [1]"
