@@ -162,6 +162,25 @@ def test_the_cli_json_follows_the_contract(real_settings):
     assert [c["n"] for c in obj["citations"]] == list(range(1, len(obj["citations"]) + 1))
 
 
+def test_the_cli_ends_quietly_when_its_reader_stops_reading(real_settings):
+    env = {
+        **os.environ,
+        "ASSISTANT_EMBEDDING__BACKEND": "sentence-transformers",
+        "ASSISTANT_STORE__PATH": str(real_settings.store.path),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "ask", "What is STEP?", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
+    )
+    proc.stdout.close()  # like `| head -0`: nobody reads the answer
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 1
+    assert "Traceback" not in stderr, stderr
+
+
 def test_the_cli_jsonl_answers_each_line_and_reports_bad_lines(real_settings):
     stdin = (
         '{"id": "a", "question": "What is STEP?"}\nnot json\n'
