@@ -172,9 +172,10 @@ class Assistant:
         if not question:
             return []
         self.refresh_if_stale()
+        scope = scope_named_in(question, Scope())
         for attempt in (1, 2):
             try:
-                return self.retriever.retrieve(question, k)
+                return self.retriever.retrieve(question, k, scope=scope)
             except Exception as e:
                 if attempt == 2 or not store.is_missing_collection(e):
                     raise
@@ -217,10 +218,7 @@ class Assistant:
         self.refresh_if_stale()
         past = [clean_question(h, self.settings.answer.max_question_chars) for h in history or []]
         query = standalone_question(text, [h for h in past if h], self.vocab, self.llm)
-        country = named_country(text) if query != text else None
-        if country and not scope.country:
-            # "what about Wales?": the earlier question, answered from that country's documents
-            scope = Scope(country, scope.doc_types)
+        scope = scope_named_in(text, scope)
         if asks_to_compare(query) and not scope.country:
             retrieved = time.perf_counter()
             draft = self._compare(query)
@@ -260,15 +258,23 @@ class Assistant:
         )
 
 
-_WALES = re.compile(
-    r"\b(wales|welsh|cymru|alnco|idp|individual development plan|"
-    r"additional learning needs)\b",
-    re.I,
+# Each country's system has its own terms: a question using one system's terms only is
+# about that country. Short forms are matched as written ("SEND", not the verb "send").
+_WALES_TERMS = (
+    re.compile(r"\b(ALNCos?|ALNCOs?|IDPs?|ALN|ALP|ALNET|SNAP Cymru)\b"),
+    re.compile(
+        r"\b(individual development plans?|additional learning (needs|provision)|"
+        r"additional learning needs co-ordinators?|education tribunal for wales)\b",
+        re.I,
+    ),
 )
-_ENGLAND = re.compile(
-    r"\b(england|english|senco|ehcp?|education, health and care|"
-    r"sendiass|send)\b",
-    re.I,
+_ENGLAND_TERMS = (
+    re.compile(r"\b(SENCOs?|SENCo|SENDCos?|EHCPs?|EHC|SEND|SEN|SENDIASS|IPSEA|SENDIST)\b"),
+    re.compile(
+        r"\b(education, health and care( plans?)?|special educational (needs|provision)|"
+        r"sen co-ordinators?|first-tier tribunal|local offer)\b",
+        re.I,
+    ),
 )
 ADVICE_WALES = (
     "Where to get advice (not from the documents): in Wales, SNAP Cymru gives "
@@ -284,10 +290,10 @@ ADVICE_ENGLAND = (
 
 def where_to_get_advice(question: str) -> str:
     """Fixed, clearly labelled signposting for a refusal or partial answer, by country."""
-    wales, england = bool(_WALES.search(question)), bool(_ENGLAND.search(question))
-    if wales and not england:
+    country = named_country(question) or regime_country(question)
+    if country == "Wales":
         return ADVICE_WALES
-    if england and not wales:
+    if country == "England":
         return ADVICE_ENGLAND
     return (
         ADVICE_WALES
@@ -324,6 +330,26 @@ def named_country(question: str) -> str | None:
     """The one country a question names ('what about Wales?' -> 'Wales'), else None."""
     wales = bool(_WALES_NAMED.search(question))
     england = bool(_ENGLAND_NAMED.search(question))
+    if wales == england:
+        return None
+    return "Wales" if wales else "England"
+
+
+def scope_named_in(question: str, scope: Scope) -> Scope:
+    """A question that names one country ("Can a school in Wales charge...?", or the
+    follow-up "what about Wales?") is answered from that country's documents: the law of
+    the other differs. A scope already given (the app's or the CLI's country) is kept."""
+    country = named_country(question) or regime_country(question)
+    if country and not scope.country:
+        return Scope(country, scope.doc_types)
+    return scope
+
+
+def regime_country(question: str) -> str | None:
+    """The country whose system's own terms the question uses ('IDP', 'ALNCo' are Wales's;
+    'EHC plan', 'SENCO' England's), when it uses one system's terms only."""
+    wales = any(p.search(question) for p in _WALES_TERMS)
+    england = any(p.search(question) for p in _ENGLAND_TERMS)
     if wales == england:
         return None
     return "Wales" if wales else "England"

@@ -321,7 +321,8 @@ class Retriever:
         )
         results = self.retriever.retrieve(bundle)
         if scope is not None and not scope.everything:
-            results = self._in_scope(bundle, results, scope)
+            admitted = [r for r in results if scope.admits(r.node.metadata)]
+            results = admitted if len(admitted) >= k else self._in_scope(bundle, results, scope)
         defining = self.defining_chunks(question)
         definition_ids = {n.node_id for n in defining}
         results = self._with_definitions(results, defining)

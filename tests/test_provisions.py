@@ -190,9 +190,29 @@ def test_passages_that_disagree_on_a_figure_are_both_shown():
 def test_refusals_signpost_advice_for_the_country_asked_about():
     assert where_to_get_advice("Can my son's IDP be stopped in Wales?") == ADVICE_WALES
     assert where_to_get_advice("Can the council refuse an EHCP assessment?") == ADVICE_ENGLAND
+    assert where_to_get_advice("Can the school send him home?") != ADVICE_ENGLAND  # the verb
     both = where_to_get_advice("What is a support plan?")
     assert "SNAP Cymru" in both and "SENDIASS" in both
     assert both.startswith("Where to get advice (not from the documents)")
+
+
+def test_a_question_in_one_countrys_terms_is_scoped_to_that_country():
+    from assistant.core import regime_country, scope_named_in
+    from assistant.types import Scope
+
+    assert regime_country("When does an IDP end after the 25th birthday?") == "Wales"
+    assert regime_country("Can the council refuse an EHCP assessment?") == "England"
+    assert regime_country("Is SEND support the same as SEN support?") == "England"
+    assert regime_country("Can the school send my child home early?") is None  # the verb
+    assert regime_country("Is an IDP like an EHC plan?") is None  # both systems: no scope
+    assert regime_country("When do I step back?") is None
+    assert scope_named_in("Can a school in Wales charge for it?", Scope()) == Scope("Wales")
+    assert scope_named_in("Who writes the IDP?", Scope(doc_types=("legislation",))) == Scope(
+        "Wales", ("legislation",)
+    )
+    # a country chosen in the app or on the command line is kept
+    assert scope_named_in("Who writes the IDP?", Scope("England")) == Scope("England")
+    assert scope_named_in("When do I step back?", Scope()) == Scope()
 
 
 def test_questions_naming_both_countries_are_compared_and_definitions_found():
