@@ -24,7 +24,8 @@ STOPWORDS = frozenset(
     themselves then there these they this those through to too under until up very was we were
     what when where which while who whom why will with would you your yours yourself
     yourselves tell explain describe say says said according document documents guidance
-    please give list key main anything something much many also must may might shall""".split()
+    please give list key main anything something much many also must may might shall
+    hi hello thanks thank anyone anybody wondering wonder wondered suggest suggestions""".split()
 )
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[’'\")\]]?\s+(?=[A-Z“‘\"(•\d])")

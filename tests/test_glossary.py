@@ -60,3 +60,13 @@ def test_bm25_gets_only_the_equivalents_the_documents_prefer_to_the_question_wor
 def test_corpus_forms_survive_a_round_trip_through_json():
     forms = corpus_forms(DOCS)
     assert CorpusForms.from_json(forms.to_json()) == forms
+
+
+def test_the_words_that_frame_a_forum_question_are_not_its_subject():
+    # "Hi, I was wondering if anyone could suggest..." asks nothing about hi or anyone: those
+    # words must not count as the question's content, which the passages would have to cover
+    from assistant.retrieval import Vocabulary
+
+    vocab = Vocabulary(["The local authority must decide within six weeks."])
+    assert vocab.terms("Hi, I was wondering if anyone could suggest something? Thanks") == []
+    assert vocab.terms("Hi, can the council refuse?") == vocab.terms("can the council refuse?")
