@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from assistant.glossary import expand
+from assistant.glossary import equivalents_of, expand
 from assistant.pinpoint import cite_label, legal_force, paragraph_number, pinpoint
 from assistant.retrieval import Vocabulary
 from assistant.settings import AnswerSettings, StatusModelSettings
@@ -169,6 +169,21 @@ def _coverage(q_terms: list[str], text_terms: set[str], vocab: Vocabulary) -> fl
     return found / total if total else 0.0
 
 
+def _concept_coverage(
+    question: str, q_terms: list[str], text_terms: set[str], vocab: Vocabulary
+) -> float:
+    """``_coverage`` where a question word also counts as covered when the text says it
+    another way the field's vocabulary knows ('EHCP' by 'EHC plan', 'daughter' by 'child')."""
+    covered = set(text_terms)
+    for written, alternatives in equivalents_of(question):
+        if any(
+            (terms := vocab.terms(alt)) and all(t in text_terms for t in terms)
+            for alt in alternatives
+        ):
+            covered.update(vocab.terms(written))
+    return _coverage(q_terms, covered, vocab)
+
+
 class ExtractiveAnswerer:
     """Selects and cites sentences; never generates text."""
 
@@ -224,6 +239,7 @@ class ExtractiveAnswerer:
             _coverage(q_terms, cited_terms, self.vocab),
             _coverage(q_terms_expanded, cited_terms, self.vocab),
         )
+        concepts = _concept_coverage(question, q_terms, cited_terms, self.vocab)
         chosen_text = " ".join(c.text for c in chosen)
         relevance = max(best_dense, max(sims))
         missing_type = missing_answer_type(question, chosen_text)
@@ -231,6 +247,7 @@ class ExtractiveAnswerer:
             "relevance": relevance,
             "best_dense": best_dense,
             "coverage": coverage,
+            "concept_coverage": concepts,
             "best_score": ranked[0].score,
             "type_missing": 1.0 if missing_type else 0.0,
         }

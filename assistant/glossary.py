@@ -256,6 +256,25 @@ def spell_out(question: str, spellings: dict[str, str]) -> str:
     return out
 
 
+def equivalents_of(question: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Each field term the question uses, as written, with the other ways of saying it:
+    [('EHCP', ('ehc plan', 'education, health and care plan')), ('daughter', ('child',))]."""
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for short, longs in GLOSSARY.items():
+        m = _word(short).search(question)
+        if m and _is_abbreviation(m.group(0)):
+            out.append((m.group(0), longs))
+        for long in longs:
+            m = _word(long).search(question)
+            if m:
+                out.append((m.group(0), (short,)))
+    for plain, words in SYNONYMS.items():
+        m = _word(plain).search(question)
+        if m:
+            out.append((m.group(0), words))
+    return out
+
+
 def expand(question: str, equivalents: dict[str, tuple[str, ...]] | None = None) -> str:
     """The question followed by the equivalents of the field terms it uses (if any).
 

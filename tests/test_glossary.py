@@ -70,3 +70,24 @@ def test_the_words_that_frame_a_forum_question_are_not_its_subject():
     vocab = Vocabulary(["The local authority must decide within six weeks."])
     assert vocab.terms("Hi, I was wondering if anyone could suggest something? Thanks") == []
     assert vocab.terms("Hi, can the council refuse?") == vocab.terms("can the council refuse?")
+
+
+def test_a_question_word_is_covered_when_the_passage_says_it_the_documents_way():
+    # 'EHCP' and 'daughter' are in the question; the passage says 'EHC plan' and 'child'
+    from assistant.answer import _concept_coverage, _coverage
+    from assistant.glossary import equivalents_of
+    from assistant.retrieval import Vocabulary
+
+    passage = "The child's EHC plan must be reviewed every 12 months."
+    vocab = Vocabulary([passage, "The local authority must decide."])
+    question = "Must my daughter's EHCP be reviewed?"
+    assert ("EHCP", ("ehc plan", "education, health and care plan")) in equivalents_of(question)
+    text_terms = set(vocab.terms(passage))
+    q_terms = vocab.terms(question)
+    assert _coverage(q_terms, text_terms, vocab) < 0.5
+    assert _concept_coverage(question, q_terms, text_terms, vocab) == 1.0
+    # a word the passage does not say in any form stays uncovered
+    other = "Must my daughter's EHCP be reviewed by a tribunal?"
+    assert _concept_coverage(other, vocab.terms(other), text_terms, vocab) < 1.0
+    # the verb 'send' is not the abbreviation SEND
+    assert not any(w == "send" for w, _ in equivalents_of("Can they send him home?"))
