@@ -169,11 +169,9 @@ def _coverage(q_terms: list[str], text_terms: set[str], vocab: Vocabulary) -> fl
     return found / total if total else 0.0
 
 
-def _concept_coverage(
-    question: str, q_terms: list[str], text_terms: set[str], vocab: Vocabulary
-) -> float:
-    """``_coverage`` where a question word also counts as covered when the text says it
-    another way the field's vocabulary knows ('EHCP' by 'EHC plan', 'daughter' by 'child')."""
+def _said_another_way(question: str, text_terms: set[str], vocab: Vocabulary) -> set[str]:
+    """The text's terms, plus each question word the text says another way the field's
+    vocabulary knows ('EHCP' when the text says 'EHC plan', 'daughter' when it says 'child')."""
     covered = set(text_terms)
     for written, alternatives in equivalents_of(question):
         if any(
@@ -181,7 +179,15 @@ def _concept_coverage(
             for alt in alternatives
         ):
             covered.update(vocab.terms(written))
-    return _coverage(q_terms, covered, vocab)
+    return covered
+
+
+def _concept_coverage(
+    question: str, q_terms: list[str], text_terms: set[str], vocab: Vocabulary
+) -> float:
+    """``_coverage`` where a question word also counts as covered when the text says it
+    another way the field's vocabulary knows ('EHCP' by 'EHC plan', 'daughter' by 'child')."""
+    return _coverage(q_terms, _said_another_way(question, text_terms, vocab), vocab)
 
 
 class ExtractiveAnswerer:
@@ -254,7 +260,10 @@ class ExtractiveAnswerer:
         p_answer = answerable_probability(signals, s.status_model)
         diagnostics = {k: round(float(v), 4) for k, v in signals.items()}
         diagnostics["p_answer"] = round(p_answer, 4)
-        missing = self._missing_words(question, cited_terms)
+        # a word the passages say the documents' way ('EHCP' as 'EHC plan') is not missing
+        missing = self._missing_words(
+            question, _said_another_way(question, cited_terms, self.vocab)
+        )
         if p_answer < s.status_model.partial_at:
             status: Status = "out_of_scope" if relevance < s.min_relevance else "not_found"
             reason = (

@@ -165,6 +165,22 @@ def test_the_status_model_decides_answered_partial_and_refused():
     assert refused.sources  # the nearest passages are shown
 
 
+def test_a_partial_answer_does_not_call_missing_a_word_the_passage_says_another_way():
+    code = Passage(
+        "code::0200",
+        "9.166 The child's EHC plan must be reviewed at least every 12 months.",
+        {**CODE.metadata, "section": "9 EHC plans > Reviewing an EHC plan"},
+        1.0,
+        0.8,
+    )
+    partial = _answerer(MIDDLE, (code,)).answer(
+        "Must my daughter's EHCP be reviewed by Gandalf?", [code], None
+    )
+    assert partial.status == "partial"
+    assert "Gandalf" in partial.missing
+    assert "EHCP" not in partial.missing and "daughter" not in partial.missing
+
+
 def test_passages_that_disagree_on_a_figure_are_both_shown():
     old = Passage(
         "old::0",
