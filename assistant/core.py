@@ -260,22 +260,24 @@ class Assistant:
 
 # Each country's system has its own terms: a question using one system's terms only is
 # about that country. Short forms are matched as written ("SEND", not the verb "send").
-_WALES_TERMS = (
-    re.compile(r"\b(ALNCos?|ALNCOs?|IDPs?|ALN|ALP|ALNET|SNAP Cymru)\b"),
-    re.compile(
-        r"\b(individual development plans?|additional learning (needs|provision)|"
-        r"additional learning needs co-ordinators?|education tribunal for wales)\b",
-        re.I,
+_SYSTEM_TERMS: dict[str, tuple[re.Pattern[str], ...]] = {
+    "Wales": (
+        re.compile(r"\b(ALNCos?|ALNCOs?|IDPs?|ALN|ALP|ALNET|SNAP Cymru)\b"),
+        re.compile(
+            r"\b(individual development plans?|additional learning (needs|provision)|"
+            r"additional learning needs co-ordinators?|education tribunal for wales)\b",
+            re.I,
+        ),
     ),
-)
-_ENGLAND_TERMS = (
-    re.compile(r"\b(SENCOs?|SENCo|SENDCos?|EHCPs?|EHC|SEND|SEN|SENDIASS|IPSEA|SENDIST)\b"),
-    re.compile(
-        r"\b(education, health and care( plans?)?|special educational (needs|provision)|"
-        r"sen co-ordinators?|first-tier tribunal|local offer)\b",
-        re.I,
+    "England": (
+        re.compile(r"\b(SENCOs?|SENCo|SENDCos?|EHCPs?|EHC|SEND|SEN|SENDIASS|IPSEA|SENDIST)\b"),
+        re.compile(
+            r"\b(education, health and care( plans?)?|special educational (needs|provision)|"
+            r"sen co-ordinators?|first-tier tribunal|local offer)\b",
+            re.I,
+        ),
     ),
-)
+}
 ADVICE_WALES = (
     "Where to get advice (not from the documents): in Wales, SNAP Cymru gives "
     "free, independent advice on additional learning needs to families and young "
@@ -348,11 +350,8 @@ def scope_named_in(question: str, scope: Scope) -> Scope:
 def regime_country(question: str) -> str | None:
     """The country whose system's own terms the question uses ('IDP', 'ALNCo' are Wales's;
     'EHC plan', 'SENCO' England's), when it uses one system's terms only."""
-    wales = any(p.search(question) for p in _WALES_TERMS)
-    england = any(p.search(question) for p in _ENGLAND_TERMS)
-    if wales == england:
-        return None
-    return "Wales" if wales else "England"
+    used = [c for c, patterns in _SYSTEM_TERMS.items() if any(p.search(question) for p in patterns)]
+    return used[0] if len(used) == 1 else None
 
 
 def asks_to_compare(question: str) -> bool:
