@@ -182,14 +182,6 @@ def _said_another_way(question: str, text_terms: set[str], vocab: Vocabulary) ->
     return covered
 
 
-def _concept_coverage(
-    question: str, q_terms: list[str], text_terms: set[str], vocab: Vocabulary
-) -> float:
-    """``_coverage`` where a question word also counts as covered when the text says it
-    another way the field's vocabulary knows ('EHCP' by 'EHC plan', 'daughter' by 'child')."""
-    return _coverage(q_terms, _said_another_way(question, text_terms, vocab), vocab)
-
-
 class ExtractiveAnswerer:
     """Selects and cites sentences; never generates text."""
 
@@ -245,7 +237,9 @@ class ExtractiveAnswerer:
             _coverage(q_terms, cited_terms, self.vocab),
             _coverage(q_terms_expanded, cited_terms, self.vocab),
         )
-        concepts = _concept_coverage(question, q_terms, cited_terms, self.vocab)
+        # concept coverage: a word the passages say the documents' way ('EHCP' as 'EHC plan')
+        # is covered, and not listed as missing
+        said = _said_another_way(question, cited_terms, self.vocab)
         chosen_text = " ".join(c.text for c in chosen)
         relevance = max(best_dense, max(sims))
         missing_type = missing_answer_type(question, chosen_text)
@@ -253,17 +247,14 @@ class ExtractiveAnswerer:
             "relevance": relevance,
             "best_dense": best_dense,
             "coverage": coverage,
-            "concept_coverage": concepts,
+            "concept_coverage": _coverage(q_terms, said, self.vocab),
             "best_score": ranked[0].score,
             "type_missing": 1.0 if missing_type else 0.0,
         }
         p_answer = answerable_probability(signals, s.status_model)
         diagnostics = {k: round(float(v), 4) for k, v in signals.items()}
         diagnostics["p_answer"] = round(p_answer, 4)
-        # a word the passages say the documents' way ('EHCP' as 'EHC plan') is not missing
-        missing = self._missing_words(
-            question, _said_another_way(question, cited_terms, self.vocab)
-        )
+        missing = self._missing_words(question, said)
         if p_answer < s.status_model.partial_at:
             status: Status = "out_of_scope" if relevance < s.min_relevance else "not_found"
             reason = (

@@ -292,7 +292,7 @@ ADVICE_ENGLAND = (
 
 def where_to_get_advice(question: str) -> str:
     """Fixed, clearly labelled signposting for a refusal or partial answer, by country."""
-    country = named_country(question) or regime_country(question)
+    country = question_country(question)
     if country == "Wales":
         return ADVICE_WALES
     if country == "England":
@@ -341,10 +341,16 @@ def scope_named_in(question: str, scope: Scope) -> Scope:
     """A question that names one country ("Can a school in Wales charge...?", or the
     follow-up "what about Wales?") is answered from that country's documents: the law of
     the other differs. A scope already given (the app's or the CLI's country) is kept."""
-    country = named_country(question) or regime_country(question)
+    country = question_country(question)
     if country and not scope.country:
         return Scope(country, scope.doc_types)
     return scope
+
+
+def question_country(question: str) -> str | None:
+    """The one country a question is about: the one it names, else the one whose system's
+    terms it uses; None when it is about both or neither."""
+    return named_country(question) or regime_country(question)
 
 
 def regime_country(question: str) -> str | None:

@@ -133,13 +133,15 @@ def _word(text: str) -> re.Pattern[str]:
 
 
 # (pattern, equivalent, is_abbreviation)
-_PAIRS: list[tuple[re.Pattern[str], str, bool]] = []
+# (pattern, the other forms, is_abbreviation), compiled once
+_FORMS: list[tuple[re.Pattern[str], tuple[str, ...], bool]] = []
 for _short, _longs in GLOSSARY.items():
-    _PAIRS.append((_word(_short), " ".join(_longs), True))
+    _FORMS.append((_word(_short), _longs, True))
     for _long in _longs:  # and back: the long form finds the short one
-        _PAIRS.append((_word(_long), _short.upper(), False))
+        _FORMS.append((_word(_long), (_short.upper(),), False))
 for _plain, _words in SYNONYMS.items():
-    _PAIRS.append((_word(_plain), " ".join(_words), False))
+    _FORMS.append((_word(_plain), _words, False))
+_PAIRS = [(pattern, " ".join(forms), abbreviation) for pattern, forms, abbreviation in _FORMS]
 
 
 def _is_abbreviation(found: str) -> bool:
@@ -260,18 +262,10 @@ def equivalents_of(question: str) -> list[tuple[str, tuple[str, ...]]]:
     """Each field term the question uses, as written, with the other ways of saying it:
     [('EHCP', ('ehc plan', 'education, health and care plan')), ('daughter', ('child',))]."""
     out: list[tuple[str, tuple[str, ...]]] = []
-    for short, longs in GLOSSARY.items():
-        m = _word(short).search(question)
-        if m and _is_abbreviation(m.group(0)):
-            out.append((m.group(0), longs))
-        for long in longs:
-            m = _word(long).search(question)
-            if m:
-                out.append((m.group(0), (short,)))
-    for plain, words in SYNONYMS.items():
-        m = _word(plain).search(question)
-        if m:
-            out.append((m.group(0), words))
+    for pattern, forms, abbreviation in _FORMS:
+        m = pattern.search(question)
+        if m and (not abbreviation or _is_abbreviation(m.group(0))):
+            out.append((m.group(0), forms))
     return out
 
 

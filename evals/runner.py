@@ -60,27 +60,20 @@ class Config:
         return [n.text for n in self.assistant.nodes]
 
     def chunk_sections(self) -> list[str]:
-        """Every indexed chunk's document and section ('doc > section'), in chunk_texts order;
-        empty strings where the chunks have no sections."""
-        return [
-            f"{n.metadata.get('doc_id', '')} > {n.metadata.get('section', '')}"
-            for n in self.assistant.nodes
-        ]
+        """Every indexed chunk's ``section_key``, in chunk_texts order."""
+        return [section_key(n.metadata) for n in self.assistant.nodes]
 
-    def _gold_chunks(self, q: GoldQuestion) -> list[int]:
+    def gold_chunks(self, q: GoldQuestion) -> list[int]:
+        """The positions (in chunk_texts order) of the chunks that hold the gold evidence."""
         if getattr(self, "_normalized", None) is None:
             self._normalized = [normalize(t) for t in self.chunk_texts()]
         return [i for i, norm in enumerate(self._normalized) if q.evidence_in_normalized(norm)]
 
-    def relevant_count(self, q: GoldQuestion) -> int:
-        """How many indexed chunks hold the gold evidence (the ideal for nDCG)."""
-        return len(self._gold_chunks(q))
-
-    def gold_sections(self, q: GoldQuestion) -> set[str]:
-        """The sections ('doc > section') of the chunks that hold the gold evidence."""
+    def sections_of(self, chunks: list[int]) -> set[str]:
+        """The sections of the chunks at these positions (those that have one)."""
         if getattr(self, "_sections", None) is None:
             self._sections = self.chunk_sections()
-        return {self._sections[i] for i in self._gold_chunks(q) if self._sections[i]}
+        return {self._sections[i] for i in chunks if self._sections[i]}
 
     def retrieve(self, question: str, k: int) -> list[Passage]:
         return self.assistant.retrieve(question, k)
@@ -270,6 +263,12 @@ def score_answer(q: GoldQuestion, answer: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def section_key(metadata: dict[str, Any]) -> str:
+    """'doc > section' for a chunk with a section, '' for one without."""
+    section = metadata.get("section", "")
+    return f"{metadata.get('doc_id', '')} > {section}" if section else ""
+
+
 # Where an answerable question is lost, in the order the pipeline meets it. The answerer
 # quotes from the top ANSWER_POOL passages (max_citations + 2, at least 5, by default).
 ANSWER_POOL = 5
@@ -323,6 +322,7 @@ def run_config(
         payload = answer.to_json(q.id)
         scores = score_answer(q, payload)
         first_hit = _rank_of_first_hit(q, passages) if q.answerable else None
+        gold_chunks = config.gold_chunks(q) if q.answerable else []
         rows.append(
             {
                 "id": q.id,
@@ -352,18 +352,12 @@ def run_config(
                     first_hit,
                     bool(scores["refused"]),
                     bool(scores.get("cited_gold")),
-                    config.gold_sections(q),
-                    [
-                        f"{p.metadata.get('doc_id', '')} > {p.metadata.get('section', '')}"
-                        for p in passages[:ANSWER_POOL]
-                        if p.metadata.get("section")
-                    ],
+                    config.sections_of(gold_chunks),
+                    [section_key(p.metadata) for p in passages[:ANSWER_POOL]],
                 )
                 if q.answerable
                 else None,
-                "ndcg@10": ndcg(q, passages, config.relevant_count(q), 10)
-                if q.answerable
-                else None,
+                "ndcg@10": ndcg(q, passages, len(gold_chunks), 10) if q.answerable else None,
                 "retrieved": [
                     {
                         "chunk_id": p.chunk_id,
