@@ -45,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         from evals.feedback import main as feedback_main
 
         return feedback_main(argv[1:])
+    if argv[:1] == ["compare"]:  # `python -m evals compare BEFORE AFTER`: more than noise?
+        from evals.compare import main as compare_main
+
+        return compare_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m evals",
         description=__doc__,
