@@ -1,6 +1,7 @@
 """Paired comparison of two eval runs: is a change more than noise?
 
     python -m evals compare BEFORE AFTER [--split dev] [--config shipped] [--kind real]
+    python -m evals compare RUN RUN --configs baseline,shipped   (two configs of one run)
 
 BEFORE and AFTER are runs of `python -m evals` (a run folder holding questions.jsonl, or the
 file itself). Questions are paired by config and id, and for each split this prints every
@@ -227,6 +228,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("before", type=Path, help="run folder (or questions.jsonl) before")
     parser.add_argument("after", type=Path, help="run folder (or questions.jsonl) after")
     parser.add_argument("--config", help="compare only this configuration (default: all)")
+    parser.add_argument(
+        "--configs",
+        help="BEFORE_CONFIG,AFTER_CONFIG: pair this config of BEFORE with that one of AFTER "
+        "(e.g. baseline,shipped on one run)",
+    )
     parser.add_argument("--split", help="compare only this split (dev or test)")
     parser.add_argument("--kind", help="compare only questions of this kind (e.g. real)")
     parser.add_argument("--list-test", action="store_true", help="list changed test questions")
@@ -247,6 +253,14 @@ def main(argv: list[str] | None = None) -> int:
             and (not args.kind or r.get("kind") == args.kind)
         ]
 
+    if args.configs:
+        names = args.configs.split(",")
+        if len(names) != 2:
+            print("error: --configs takes two names: BEFORE_CONFIG,AFTER_CONFIG", file=sys.stderr)
+            return 2
+        pair = " vs ".join(names)
+        before = [{**r, "config": pair} for r in before if r["config"] == names[0]]
+        after = [{**r, "config": pair} for r in after if r["config"] == names[1]]
     before, after = keep(before), keep(after)
     diffs = compare_rows(before, after, args.resamples)
     if not diffs:

@@ -125,3 +125,14 @@ def test_a_path_that_is_not_a_run_is_refused_with_what_to_give_instead(tmp_path,
     bad.write_text("{not json\n")
     assert main([str(bad), str(bad)]) == 2
     assert "bad.jsonl:1: not a JSON line" in capsys.readouterr().err
+
+
+def test_two_configurations_of_one_run_can_be_compared(tmp_path, capsys):
+    rows = [_row(f"q{i}", "dev", cited=False, rank=9) for i in range(20)]
+    rows += [{**_row(f"q{i}", "dev", cited=True), "config": "baseline-x"} for i in range(20)]
+    run = _write(tmp_path / "run", rows)
+    assert main([str(run), str(run), "--configs", "shipped,baseline-x"]) == 0
+    out = capsys.readouterr().out
+    assert "| cited | 20 | 0.000 | 1.000 | +1.000 |" in out and "better |" in out
+    assert main([str(run), str(run), "--configs", "shipped"]) == 2
+    assert "--configs takes two names" in capsys.readouterr().err
