@@ -241,6 +241,16 @@ def test_questions_naming_both_countries_are_compared_and_definitions_found():
     assert defined_term("Who must designate an ALNCo?") is None
 
 
+def test_a_question_asking_for_the_definition_or_meaning_of_a_term_looks_the_term_up():
+    assert defined_term("What is the legal definition of a young person?") == "young person"
+    assert defined_term("What is the meaning of special educational provision?") == (
+        "special educational provision"
+    )
+    assert defined_term("What's the definition of ALN?") == "aln"
+    assert defined_term("Legal meaning of parent?") == "parent"
+    assert defined_term("What is the definition process for an IDP review in my school?") is None
+
+
 def test_the_terms_the_documents_define_are_indexed_once_with_their_chunks():
     from llama_index.core.schema import TextNode
 
