@@ -22,51 +22,31 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-Row = dict[str, Any]
+from evals import question_metrics as per_question
+from evals.question_metrics import Row, Value
 
 
-def _hit(k: int) -> Callable[[Row], float | None]:
-    def value(row: Row) -> float | None:
-        if not row["answerable"] or "first_hit_rank" not in row:
-            return None
-        rank = row["first_hit_rank"]
-        return 1.0 if rank is not None and rank <= k else 0.0
-
-    return value
+def _retrieved(value: Value) -> Value:
+    """A retrieval metric, for rows that record retrieval only."""
+    return lambda row: value(row) if per_question.retrieval_scored(row) else None
 
 
-def _reciprocal_rank(row: Row) -> float | None:
-    if not row["answerable"] or "first_hit_rank" not in row:
-        return None
-    rank = row["first_hit_rank"]
-    return 1.0 / rank if rank is not None and rank <= 10 else 0.0
-
-
-def _answerable(field_value: Callable[[Row], float | None]) -> Callable[[Row], float | None]:
-    return lambda row: field_value(row) if row["answerable"] else None
-
-
-# name -> (per-question value, None where the metric does not apply; higher is better)
-METRICS: dict[str, tuple[Callable[[Row], float | None], bool]] = {
-    "recall@1": (_hit(1), True),
-    "recall@5": (_hit(5), True),
-    "mrr@10": (_reciprocal_rank, True),
-    "cited": (_answerable(lambda r: 1.0 if r.get("cited_gold") else 0.0), True),
-    "answered_when_answerable": (_answerable(lambda r: 0.0 if r["refused"] else 1.0), True),
-    "refused_when_unanswerable": (
-        lambda r: None if r["answerable"] else (1.0 if r["refused"] else 0.0),
-        True,
-    ),
-    "key_facts": (_answerable(lambda r: r.get("key_fact_coverage")), True),
+# name -> (per-question value, None where it does not apply; whether higher is better)
+METRICS: dict[str, tuple[Value, bool]] = {
+    "recall@1": (_retrieved(per_question.recall_at(1)), True),
+    "recall@5": (_retrieved(per_question.recall_at(5)), True),
+    "mrr@10": (_retrieved(per_question.reciprocal_rank), True),
+    "cited": (per_question.cited, True),
+    "answered_when_answerable": (per_question.answered, True),
+    "refused_when_unanswerable": (per_question.refused, True),
+    "key_facts": (per_question.key_facts, True),
     # the mean length of the answers given in both runs (the report's figure is the median)
-    "words": (lambda r: None if r["refused"] else float(r["words"]), False),
+    "words": (per_question.words, False),
 }
 
 

@@ -24,6 +24,7 @@ from assistant.core import Assistant, build_assistant, clean_question
 from assistant.settings import Settings
 from assistant.text import split_sentences
 from assistant.types import Answer, Passage
+from evals import question_metrics as per_question
 from evals.gold import GoldQuestion, normalize
 
 KS = (1, 3, 5, 10)
@@ -427,34 +428,17 @@ def percentile(values: list[float], q: float) -> float | None:
 def summarize(rows: list[dict[str, Any]], ks: tuple[int, ...] = KS) -> dict[str, Any]:
     """Headline metrics over a set of per-question rows."""
     answerable = [r for r in rows if r["answerable"]]
-    unanswerable = [r for r in rows if not r["answerable"]]
-    has_retrieval = any(r.get("first_hit_rank") is not None or r.get("retrieved") for r in rows)
+    has_retrieval = any(per_question.retrieval_scored(r) for r in rows)
     out: dict[str, Any] = {"questions": len(rows), "answerable": len(answerable)}
     for k in ks:
         out[f"recall@{k}"] = (
-            _mean(
-                [
-                    1.0 if r["first_hit_rank"] and r["first_hit_rank"] <= k else 0.0
-                    for r in answerable
-                ]
-            )
-            if has_retrieval
-            else None
+            _mean([per_question.recall_at(k)(r) for r in rows]) if has_retrieval else None
         )
     out["mrr@10"] = (
-        _mean(
-            [
-                1.0 / r["first_hit_rank"]
-                if r["first_hit_rank"] and r["first_hit_rank"] <= 10
-                else 0.0
-                for r in answerable
-            ]
-        )
-        if has_retrieval
-        else None
+        _mean([per_question.reciprocal_rank(r) for r in rows]) if has_retrieval else None
     )
     out["ndcg@10"] = _mean([r.get("ndcg@10") for r in answerable]) if has_retrieval else None
-    out["cited"] = _mean([1.0 if r.get("cited_gold") else 0.0 for r in answerable])
+    out["cited"] = _mean([per_question.cited(r) for r in rows])
     cited = sum(r["cited_passages"] for r in rows)
     out["citation_precision"] = (
         (
@@ -468,9 +452,9 @@ def summarize(rows: list[dict[str, Any]], ks: tuple[int, ...] = KS) -> dict[str,
     out["citation_support"] = (
         (sum(r["supported_sentences"] for r in rows) / marked) if marked else None
     )
-    out["answered_when_answerable"] = _mean([0.0 if r["refused"] else 1.0 for r in answerable])
-    out["refused_when_unanswerable"] = _mean([1.0 if r["refused"] else 0.0 for r in unanswerable])
-    out["key_facts"] = _mean([r.get("key_fact_coverage") for r in answerable])
+    out["answered_when_answerable"] = _mean([per_question.answered(r) for r in rows])
+    out["refused_when_unanswerable"] = _mean([per_question.refused(r) for r in rows])
+    out["key_facts"] = _mean([per_question.key_facts(r) for r in rows])
     # per status: how often each was given, and how often a 'partial' was right (the question
     # was answerable and the gold passage was among the quotes)
     for status in ("answered", "partial", "not_found", "out_of_scope"):
