@@ -49,6 +49,49 @@ GLOSSARY: dict[str, tuple[str, ...]] = {
     "la": ("local authority",),
     "cfa": ("children and families act",),
     "nasenco": ("national award for special educational needs co-ordination",),
+    # Short forms parents, schools and help pages use for the field's processes, roles,
+    # needs and services (general usage of the field, not taken from any eval question),
+    # each to the long form the documents write.
+    "ehcna": ("ehc needs assessment",),
+    "ehcnas": ("ehc needs assessments",),
+    "ep": ("educational psychologist",),
+    "eps": ("educational psychologists",),
+    "ot": ("occupational therapy", "occupational therapist"),
+    "slt": ("speech and language therapist",),
+    "camhs": ("child and adolescent mental health services",),
+    "asd": ("autism spectrum disorder", "autism"),
+    "asc": ("autism spectrum condition", "autism"),
+    "adhd": ("attention deficit hyperactivity disorder",),
+    "spld": ("specific learning difficulties",),
+    "mld": ("moderate learning difficulties",),
+    "sld": ("severe learning difficulties",),
+    "pmld": ("profound and multiple learning difficulties",),
+    "vi": ("vision impairment",),
+    "msi": ("multi-sensory impairment",),
+    "lac": ("looked after children",),
+    "cla": ("looked after children",),
+    "pep": ("personal education plan",),
+    "pru": ("pupil referral unit",),
+    "prus": ("pupil referral units",),
+    "ap": ("alternative provision",),
+    "eotas": ("education otherwise than at school",),
+    "ehe": ("elective home education", "home education"),
+    "pfa": ("preparing for adulthood",),
+    "ccg": ("clinical commissioning group",),
+    "ccgs": ("clinical commissioning groups",),
+    "dfe": ("department for education",),
+    "iep": ("individual education plan",),
+    "cyp": ("children and young people",),
+    "yp": ("young person",),
+    "hlta": ("higher level teaching assistant",),
+    "qft": ("high quality teaching", "quality first teaching"),
+    "eypp": ("early years pupil premium",),
+    "daf": ("disability access fund",),
+    "etw": ("education tribunal for wales",),
+    "sendist": ("first-tier tribunal",),
+    "dla": ("disability living allowance",),
+    "dsa": ("disabled students' allowance",),
+    "neet": ("not in education, employment or training",),
 }
 
 # plain-language words -> the words the documents use
@@ -162,7 +205,8 @@ def expansions(term: str) -> list[str]:
 
 # Names the vocabulary's content (glossary and synonyms): corpus forms saved with an index
 # generation are reused only while the vocabulary is the one they were counted for.
-_VOCABULARY_JSON = json.dumps([GLOSSARY, SYNONYMS], sort_keys=True)
+_ABBREVIATION_RULE = "1"  # changing defined_abbreviations must recount the saved forms
+_VOCABULARY_JSON = json.dumps([GLOSSARY, SYNONYMS, _ABBREVIATION_RULE], sort_keys=True)
 GLOSSARY_KEY = hashlib.sha1(_VOCABULARY_JSON.encode()).hexdigest()[:12]
 
 _ONE_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
@@ -174,19 +218,28 @@ class CorpusForms:
 
     ``spellings``: abbreviation -> the long form to write it out as for the dense model.
     ``equivalents``: a term a question may use -> the equivalents of it that the documents
-    use more often than the term itself (what BM25 is also given)."""
+    use more often than the term itself (what BM25 is also given).
+    ``abbreviations``: the short forms the documents define themselves ('Child and Adolescent
+    Mental Health Services (CAMHS)') that the glossary does not hold; like the glossary's,
+    they count only when written as abbreviations ('CHAT', not the verb 'chat')."""
 
     spellings: dict[str, str] = field(default_factory=dict)
     equivalents: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    abbreviations: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"spellings": self.spellings, "equivalents": self.equivalents}
+        return {
+            "spellings": self.spellings,
+            "equivalents": self.equivalents,
+            "abbreviations": list(self.abbreviations),
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CorpusForms:
         return cls(
             spellings={str(k): str(v) for k, v in dict(data["spellings"]).items()},
             equivalents={str(k): tuple(v) for k, v in dict(data["equivalents"]).items()},
+            abbreviations=tuple(str(a) for a in data.get("abbreviations", ())),
         )
 
 
@@ -203,6 +256,57 @@ def _counter(texts: list[str]):
     return count
 
 
+# '(CAMHS)', '(DfE)', '(CCGs)': a bracketed short form with at least two capitals
+_BRACKETED = re.compile(r"\((?P<short>[A-Z][A-Za-z]{1,9}?)(?P<plural>s?)\)")
+_LONG_WORD = re.compile(r"[A-Za-z][A-Za-z']*")
+_LINKING = frozenset("and of the for with in to on or".split())
+
+
+def _initials_start(words: list[str], letters: str) -> int | None:
+    """Where, in ``words``, the shortest run ending at the last word whose initials spell
+    ``letters`` starts (linking words may be skipped or spell a letter; the run neither
+    starts nor is padded with them); None if there is none."""
+
+    def match(i: int, j: int) -> int | None:
+        if i < 0:
+            return j + 1 if j + 1 < len(words) and words[j + 1] not in _LINKING else None
+        if j < 0 or len(words) - j > 2 * len(letters) + 2:
+            return None
+        word = words[j]
+        if word in _LINKING:
+            skipped = match(i, j - 1)
+            if skipped is not None:
+                return skipped
+        return match(i - 1, j - 1) if word[0] == letters[i] else None
+
+    return match(len(letters) - 1, len(words) - 1)
+
+
+def defined_abbreviations(texts: list[str]) -> dict[str, str]:
+    """Short forms the documents define by writing them in brackets after their long form,
+    matched on initials (after Schwartz and Hearst, 2003): 'Clinical Commissioning Groups
+    (CCGs)' -> {'ccg': 'clinical commissioning group'}; 'Education, Health and Care (EHC)' ->
+    {'ehc': 'education, health and care'}. Linking words may be skipped ('Department for
+    Education (DfE)'), a hyphenated word gives one initial per part ('co-ordinator'), and the
+    commonest long form wins. Short forms the glossary holds are left to it."""
+    found: dict[str, Counter[str]] = {}
+    for text in texts:
+        for m in _BRACKETED.finditer(text):
+            short = m.group("short")
+            if sum(ch.isupper() for ch in short) < 2 or short.lower() in GLOSSARY:
+                continue
+            before = text[max(0, m.start() - 160) : m.start()]
+            words = list(_LONG_WORD.finditer(before.replace("-", " ")))
+            start = _initials_start([w.group(0).lower() for w in words], short.lower())
+            if start is None:
+                continue
+            long = " ".join(before[words[start].start() :].lower().split())
+            if m.group("plural") and long.endswith("s"):
+                long = long[:-1]
+            found.setdefault(short.lower(), Counter())[long] += 1
+    return {short: forms.most_common(1)[0][0] for short, forms in found.items()}
+
+
 def corpus_forms(texts: list[str]) -> CorpusForms:
     """Count, in the documents, each form of each field term (see ``CorpusForms``).
 
@@ -216,14 +320,16 @@ def corpus_forms(texts: list[str]) -> CorpusForms:
     'EHC plan', which the documents write thousands of times, is not padded with 'education,
     health and care plan': that would only add the commonest words of the Code to the query."""
     count = _counter(texts)
+    defined = {short: (long,) for short, long in defined_abbreviations(texts).items()}
+    terms = {**defined, **GLOSSARY}
     spellings: dict[str, str] = {}
-    for short, longs in GLOSSARY.items():
+    for short, longs in terms.items():
         counts = {form: count(form) for form in longs}
         best = max(longs, key=lambda f: counts[f])
         if counts[best] > count(short):
             spellings[short] = best
     candidates: dict[str, list[str]] = {}
-    for short, longs in GLOSSARY.items():
+    for short, longs in terms.items():
         candidates.setdefault(short, []).extend(longs)
         for long in longs:
             candidates.setdefault(long, []).append(short.upper())
@@ -235,7 +341,7 @@ def corpus_forms(texts: list[str]) -> CorpusForms:
         preferred = tuple(dict.fromkeys(a for a in alternatives if count(a) > own))
         if preferred:
             equivalents[term] = preferred
-    return CorpusForms(spellings, equivalents)
+    return CorpusForms(spellings, equivalents, tuple(sorted(defined)))
 
 
 def spell_out(question: str, spellings: dict[str, str]) -> str:
@@ -269,7 +375,11 @@ def equivalents_of(question: str) -> list[tuple[str, tuple[str, ...]]]:
     return out
 
 
-def expand(question: str, equivalents: dict[str, tuple[str, ...]] | None = None) -> str:
+def expand(
+    question: str,
+    equivalents: dict[str, tuple[str, ...]] | None = None,
+    abbreviations: tuple[str, ...] = (),
+) -> str:
     """The question followed by the equivalents of the field terms it uses (if any).
 
     With ``equivalents`` (``CorpusForms.equivalents``), only the equivalents the documents
@@ -286,7 +396,8 @@ def expand(question: str, equivalents: dict[str, tuple[str, ...]] | None = None)
     else:
         for term, alternatives in equivalents.items():
             match = _word(term).search(question)
-            if not match or (term in GLOSSARY and not _is_abbreviation(match.group(0))):
+            is_short = term in GLOSSARY or term in abbreviations
+            if not match or (is_short and not _is_abbreviation(match.group(0))):
                 continue
             for alternative in alternatives:
                 if alternative.lower() not in lowered and alternative not in extra:

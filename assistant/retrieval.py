@@ -319,7 +319,8 @@ class Retriever:
         if query_embedding is None and self.settings.mode != "bm25":
             query_embedding = self.embed_query(question)
         bundle = QueryBundle(
-            query_str=expand(question, self.forms.equivalents), embedding=query_embedding
+            query_str=expand(question, self.forms.equivalents, self.forms.abbreviations),
+            embedding=query_embedding,
         )
         results = self.retriever.retrieve(bundle)
         if scope is not None and not scope.everything:

@@ -92,3 +92,37 @@ def test_a_question_word_is_covered_when_the_passage_says_it_the_documents_way()
     assert _coverage(other_terms, _said_another_way(other, text_terms, vocab), vocab) < 1.0
     # the verb 'send' is not the abbreviation SEND
     assert not any(w == "send" for w, _ in equivalents_of("Can they send him home?"))
+
+
+def test_a_short_form_the_documents_define_is_read_from_its_initials():
+    from assistant.glossary import defined_abbreviations
+
+    found = defined_abbreviations(
+        [
+            "Joint Strategic Needs Assessments (JSNAs) inform commissioning.",
+            "the Department of Work and Pensions (DWPX) and the Virtual School Head (VSH)",
+            "augmentative and alternative communication (AAC) is used",
+            "as the school's own (MAGIC) scheme",  # initials that spell nothing before it
+        ]
+    )
+    assert found["jsna"] == "joint strategic needs assessment"
+    assert found["vsh"] == "virtual school head"
+    assert found["aac"] == "augmentative and alternative communication"
+    assert "dwpx" not in found and "magic" not in found
+
+
+def test_a_defined_short_form_brings_its_long_form_only_when_written_as_a_short_form():
+    docs = [
+        "The Virtual School Head (VSH) must promote the achievement of looked after children.",
+        "The virtual school head monitors attendance. The virtual school head advises.",
+        "Children may chat with staff (CHAT) in a chat session.",
+    ]
+    forms = corpus_forms(docs)
+    assert "vsh" in forms.abbreviations
+    assert spell_out("What does the VSH do?", forms.spellings) == (
+        "What does the virtual school head (VSH) do?"
+    )
+    assert "virtual school head" in expand(
+        "What does the VSH do?", forms.equivalents, forms.abbreviations
+    )
+    assert expand("Can I vsh?", forms.equivalents, forms.abbreviations) == "Can I vsh?"
