@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,31 @@ def normalize(text: str) -> str:
     """Case- and whitespace-insensitive form used to match quotes inside passages."""
     text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
     return " ".join(text.lower().split())
+
+
+_NUMBER_WORDS = {
+    word: str(n)
+    for n, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+} | {"thirty": "30", "forty": "40", "fifty": "50"}
+_NUMBER_WORD = re.compile(rf"(?<![\w-])({'|'.join(_NUMBER_WORDS)})(?![\w-])")
+
+
+def fact_form(text: str) -> str:
+    """``normalize`` with number words as numerals, for matching key facts: the Code writes
+    'six weeks' where the Regulations write '6 weeks', and either states the fact."""
+    return _NUMBER_WORD.sub(lambda m: _NUMBER_WORDS[m.group(1)], normalize(text))
+
+
+def states_fact(fact: str, said: str) -> bool:
+    """Whether ``said`` (already in ``fact_form``) holds the key fact: as a substring (so
+    'appeal' is found in 'appeals'), but a number not inside a longer one ('6 weeks' is not
+    in '16 weeks')."""
+    wanted = fact_form(fact)
+    edge = r"(?<![0-9])" if wanted[:1].isdigit() else ""
+    return re.search(edge + re.escape(wanted), said) is not None
 
 
 @dataclass(frozen=True)
@@ -103,6 +129,7 @@ def validate(gold: list[GoldQuestion], corpus_dir: Path) -> list[str]:
     problems: list[str] = []
     seen: set[str] = set()
     texts: dict[str, str] = {}
+    facts_in: dict[str, str] = {}
     for q in gold:
         if q.id in seen:
             problems.append(f"{q.id}: duplicate id")
@@ -121,7 +148,7 @@ def validate(gold: list[GoldQuestion], corpus_dir: Path) -> list[str]:
             problems.append(f"{q.id}: unanswerable but has evidence")
         if q.kind == "real" and not q.source_url.startswith("http"):
             problems.append(f"{q.id}: a real question needs its source_url")
-        copied = any(normalize(f) in normalize(q.question) for f in q.key_facts)
+        copied = any(fact_form(f) in fact_form(q.question) for f in q.key_facts)
         if q.split == "test" and q.answerable and copied:  # dev predates the rule
             problems.append(f"{q.id}: a key fact is copied from the question")
         for e in q.evidence:
@@ -131,13 +158,14 @@ def validate(gold: list[GoldQuestion], corpus_dir: Path) -> list[str]:
                 continue
             if e.doc not in texts:
                 texts[e.doc] = normalize(path.read_text(encoding="utf-8"))
+                facts_in[e.doc] = fact_form(texts[e.doc])
             if normalize(e.quote) not in texts[e.doc]:
                 problems.append(f"{q.id}: quote not found in {e.doc}: {e.quote[:60]!r}")
         for fact in q.key_facts:
             if (
                 q.answerable
                 and q.evidence
-                and not any(normalize(fact) in texts.get(e.doc, "") for e in q.evidence)
+                and not any(fact_form(fact) in facts_in.get(e.doc, "") for e in q.evidence)
             ):
                 problems.append(f"{q.id}: key fact {fact!r} not in its evidence documents")
     return problems

@@ -25,7 +25,7 @@ from assistant.settings import Settings
 from assistant.text import split_sentences
 from assistant.types import Answer, Passage
 from evals import question_metrics as per_question
-from evals.gold import GoldQuestion, normalize
+from evals.gold import GoldQuestion, fact_form, normalize, states_fact
 
 KS = (1, 3, 5, 10)
 _MARKED = re.compile(r"(.+?)\s*\[(\d+)\]")
@@ -257,8 +257,8 @@ def score_answer(q: GoldQuestion, answer: dict[str, Any]) -> dict[str, Any]:
     row["status"] = answer.get("status", "not_found" if refused else "answered")
     if q.answerable:
         row["cited_gold"] = (not refused) and row["cited_passages_with_gold"] > 0
-        norm = normalize(text)
-        found = [f for f in q.key_facts if normalize(f) in norm]
+        said = fact_form(text)
+        found = [f for f in q.key_facts if states_fact(f, said)]
         row["key_fact_coverage"] = len(found) / len(q.key_facts) if q.key_facts else None
         row["missing_facts"] = [f for f in q.key_facts if f not in found]
     return row

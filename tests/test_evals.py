@@ -159,3 +159,14 @@ def test_the_gate_fails_a_metric_below_its_floor_or_above_its_ceiling(tmp_path):
     failures = check_thresholds(bad, limits)
     assert len(failures) == 2
     assert "below its floor 0.5" in failures[0] and "above its ceiling 0" in failures[1]
+
+
+def test_a_key_fact_in_numerals_is_found_where_the_answer_spells_the_number():
+    # the Regulations write '6 weeks', the Code 'six weeks': either answer states the fact
+    from evals.gold import fact_form, states_fact
+
+    assert states_fact("6 weeks", fact_form("within a maximum of Six weeks from the request"))
+    assert states_fact("15 days", fact_form("give them at least fifteen days"))
+    assert fact_form("one-off") == "one-off"  # a word that only starts with a number stays
+    assert not states_fact("6 weeks", fact_form("within sixteen weeks"))
+    assert states_fact("appeal", fact_form("rights of appeals"))
