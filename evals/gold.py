@@ -148,7 +148,8 @@ def validate(gold: list[GoldQuestion], corpus_dir: Path) -> list[str]:
             problems.append(f"{q.id}: unanswerable but has evidence")
         if q.kind == "real" and not q.source_url.startswith("http"):
             problems.append(f"{q.id}: a real question needs its source_url")
-        copied = any(fact_form(f) in fact_form(q.question) for f in q.key_facts)
+        asked = fact_form(q.question)
+        copied = any(states_fact(f, asked) for f in q.key_facts)
         if q.split == "test" and q.answerable and copied:  # dev predates the rule
             problems.append(f"{q.id}: a key fact is copied from the question")
         for e in q.evidence:
@@ -165,7 +166,7 @@ def validate(gold: list[GoldQuestion], corpus_dir: Path) -> list[str]:
             if (
                 q.answerable
                 and q.evidence
-                and not any(fact_form(fact) in facts_in.get(e.doc, "") for e in q.evidence)
+                and not any(states_fact(fact, facts_in.get(e.doc, "")) for e in q.evidence)
             ):
                 problems.append(f"{q.id}: key fact {fact!r} not in its evidence documents")
     return problems
