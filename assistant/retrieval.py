@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _TOKEN = TOKEN
+# A hyphenated compound: 'step-in', 'day-to-day' (not a range such as '0-25').
+_COMPOUND = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b")
 
 
 _DEFINITION_QUESTION = re.compile(
@@ -178,10 +180,15 @@ class Vocabulary:
     def __init__(self, texts: list[str], stats: dict[str, Any] | None = None):
         """From the chunk texts, or from ``stats`` saved earlier (see ``stats()``)."""
         self.stemmer = Stemmer.Stemmer("english")
+        self.compounds: frozenset[str] = frozenset()
         if stats is not None:
             self.n_docs, self.df = int(stats["n_docs"]), Counter(stats["df"])
+            self.compounds = frozenset(stats.get("compounds", ()))
         else:
             self.n_docs = max(len(texts), 1)
+            self.compounds = frozenset(
+                "".join(_TOKEN.findall(c)) for t in texts for c in _COMPOUND.findall(t.lower())
+            )
             df: Counter[str] = Counter()
             for text in texts:
                 df.update(set(self.terms(text)))
@@ -189,12 +196,34 @@ class Vocabulary:
         self.max_idf = math.log(1 + self.n_docs)
 
     def stats(self) -> dict[str, Any]:
-        return {"n_docs": self.n_docs, "df": dict(self.df)}
+        return {"n_docs": self.n_docs, "df": dict(self.df), "compounds": sorted(self.compounds)}
 
     def terms(self, text: str) -> list[str]:
-        words = [w.replace("’", "'") for w in _TOKEN.findall(text.lower())]
-        words = [w for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
-        return self.stemmer.stemWords(words)
+        """Stemmed content words, and each compound as one word too: a hyphenated compound
+        ('step-in', 'co-ordinator', 'pre-school') by its parts and joined ('stepin',
+        'coordin', 'preschool'), so that 'coordinator' finds 'co-ordinator' and 'step-in'
+        keeps the part a stopword list would drop; and words written apart ('step in',
+        'top up') as the compound when the documents write them as one."""
+        lower = text.lower()
+        words = [w.replace("’", "'") for w in _TOKEN.findall(lower)]
+        kept = [w for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+        out = self.stemmer.stemWords(kept)
+        joined = ["".join(_TOKEN.findall(c)) for c in _COMPOUND.findall(lower)]
+        joined += self._written_apart(words)
+        return out + [t for t in self.stemmer.stemWords(joined) if t not in STOPWORDS]
+
+    def _written_apart(self, words: list[str]) -> list[str]:
+        """Runs of two or three words that the documents write as one compound."""
+        compounds = self.compounds
+        if not compounds:
+            return []
+        found: list[str] = []
+        for size in (2, 3):
+            for i in range(len(words) - size + 1):
+                run = "".join(words[i : i + size])
+                if run in compounds:
+                    found.append(run)
+        return found
 
     def idf(self, term: str) -> float:
         return math.log(1 + self.n_docs / (1 + self.df.get(term, 0)))

@@ -126,3 +126,23 @@ def test_a_defined_short_form_brings_its_long_form_only_when_written_as_a_short_
         "What does the VSH do?", forms.equivalents, forms.abbreviations
     )
     assert expand("Can I vsh?", forms.equivalents, forms.abbreviations) == "Can I vsh?"
+
+
+def test_a_hyphenated_compound_matches_the_words_written_apart_or_joined():
+    # the documents write 'step-in', 'co-ordinator', 'top-up'; people write 'step in',
+    # 'coordinator', 'top up': each form must give the question's words the passage's terms
+    from assistant.answer import _coverage
+    from assistant.retrieval import Vocabulary
+
+    step = "To identify how and when to step-in and how and when to step-back."
+    back = "Step-back and let the child try on their own."
+    vocab = Vocabulary([step, back, "The co-ordinator arranges top-up funding."])
+    question = vocab.terms("When do I step in and when do I step back?")
+    assert _coverage(question, set(vocab.terms(step)), vocab) > _coverage(
+        question, set(vocab.terms(back)), vocab
+    )
+    assert set(vocab.terms("Who is the coordinator?")) <= set(vocab.terms("the co-ordinator"))
+    assert set(vocab.terms("top up funding")) == set(vocab.terms("top-up funding"))
+    # a range is not a compound, and the compounds survive the saved statistics
+    assert vocab.terms("ages 0-25") == ["age", "0", "25"]
+    assert Vocabulary([], vocab.stats()).terms("step in") == vocab.terms("step in")
