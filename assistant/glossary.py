@@ -205,7 +205,7 @@ def expansions(term: str) -> list[str]:
 
 # Names the vocabulary's content (glossary and synonyms): corpus forms saved with an index
 # generation are reused only while the vocabulary is the one they were counted for.
-_ABBREVIATION_RULE = "1"  # changing defined_abbreviations must recount the saved forms
+_ABBREVIATION_RULE = "2"  # changing defined_abbreviations or _compounds must recount
 _VOCABULARY_JSON = json.dumps([GLOSSARY, SYNONYMS, _ABBREVIATION_RULE], sort_keys=True)
 GLOSSARY_KEY = hashlib.sha1(_VOCABULARY_JSON.encode()).hexdigest()[:12]
 
@@ -307,6 +307,17 @@ def defined_abbreviations(texts: list[str]) -> dict[str, str]:
     return {short: forms.most_common(1)[0][0] for short, forms in found.items()}
 
 
+_HYPHENATED = re.compile(r"(?<![\w-])[a-z]+(?:-[a-z]+)+(?![\w-])")
+
+
+def _compounds(texts: list[str]) -> list[tuple[str, str]]:
+    """(hyphenated, joined) for each compound the documents hyphenate: ('co-ordinator',
+    'coordinator'), ('re-assessment', 'reassessment'), so that either spelling in a question
+    brings the one the documents prefer."""
+    found = {m.group(0) for text in texts for m in _HYPHENATED.finditer(text.lower())}
+    return sorted((h, h.replace("-", "")) for h in found)
+
+
 def corpus_forms(texts: list[str]) -> CorpusForms:
     """Count, in the documents, each form of each field term (see ``CorpusForms``).
 
@@ -316,7 +327,8 @@ def corpus_forms(texts: list[str]) -> CorpusForms:
     use themselves ('SEN', 'EHC plan') is left as it is.
 
     Equivalents: a question's word is translated into the documents' word only where the
-    documents prefer that word. 'deadline' brings 'time limit' (the Regulations' word), but
+    documents prefer that word (and a compound into the spelling they prefer: 'coordinator'
+    brings 'co-ordinator'). 'deadline' brings 'time limit' (the Regulations' word), but
     'EHC plan', which the documents write thousands of times, is not padded with 'education,
     health and care plan': that would only add the commonest words of the Code to the query."""
     count = _counter(texts)
@@ -335,6 +347,9 @@ def corpus_forms(texts: list[str]) -> CorpusForms:
             candidates.setdefault(long, []).append(short.upper())
     for plain, words in SYNONYMS.items():
         candidates.setdefault(plain, []).extend(words)
+    for hyphenated, joined in _compounds(texts):
+        candidates.setdefault(joined, []).append(hyphenated)
+        candidates.setdefault(hyphenated, []).append(joined)
     equivalents: dict[str, tuple[str, ...]] = {}
     for term, alternatives in candidates.items():
         own = count(term)

@@ -146,3 +146,17 @@ def test_a_hyphenated_compound_matches_the_words_written_apart_or_joined():
     # a range is not a compound, and the compounds survive the saved statistics
     assert vocab.terms("ages 0-25") == ["age", "0", "25"]
     assert Vocabulary([], vocab.stats()).terms("step in") == vocab.terms("step in")
+
+
+def test_a_question_spelling_a_compound_another_way_brings_the_documents_spelling():
+    # the documents hyphenate 'co-ordinator' and 're-assessment'; a question writing
+    # 'coordinator' must reach BM25 with the documents' spelling as well
+    docs = [
+        "The co-ordinator must be a teacher. The co-ordinator plans a re-assessment.",
+        "A re-assessment may be requested.",
+    ]
+    forms = corpus_forms(docs)
+    assert "co-ordinator" in expand("Who is the coordinator?", forms.equivalents)
+    assert "re-assessment" in expand("Can we ask for a reassessment?", forms.equivalents)
+    # the documents' own spelling brings nothing more
+    assert expand("Who is the co-ordinator?", forms.equivalents) == "Who is the co-ordinator?"
