@@ -25,7 +25,7 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-VERSION = 5  # bump when what is saved (tokenisation, stemming, fields, defined terms) changes
+VERSION = 6  # bump when what is saved (tokenisation, stemming, fields, defined terms) changes
 
 
 def cache_dir(root: Path, collection_name: str) -> Path:
@@ -137,7 +137,11 @@ def load_vocabulary(folder: Path) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return {"n_docs": int(data["n_docs"]), "df": Counter(data["df"])}
+        return {
+            "n_docs": int(data["n_docs"]),
+            "df": Counter(data["df"]),
+            "compounds": [str(c) for c in data.get("compounds", [])],
+        }
     except (OSError, ValueError, KeyError) as e:
         logger.warning("vocabulary cache in %s unreadable (%s): rebuilding it", folder, e)
         return None

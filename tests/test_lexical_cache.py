@@ -204,3 +204,17 @@ def test_caches_of_an_older_layout_are_removed_when_a_new_one_is_saved(fake_sett
     run_ingest(fake_settings, progress=False)
     assert not old.parent.exists()
     assert _folders(fake_settings)  # the current layout's cache is there
+
+
+def test_the_compounds_the_documents_hyphenate_are_read_back_from_the_cache(
+    fake_settings, small_corpus
+):
+    (small_corpus / "step.txt").write_text(
+        "Step guide\n\nWhen to step-in\n\nKnow when to step-in and when to step-back.\n",
+        encoding="utf-8",
+    )
+    run_ingest(fake_settings, progress=False)
+    first = build_assistant(fake_settings)
+    second = build_assistant(fake_settings)  # from the cache
+    assert {"stepin", "stepback"} <= second.vocab.compounds == first.vocab.compounds
+    assert second.vocab.terms("when do I step in?") == first.vocab.terms("when do I step in?")
