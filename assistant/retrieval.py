@@ -12,7 +12,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -34,7 +34,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from assistant.glossary import CorpusForms, corpus_forms, expand, expansions, spell_out
 from assistant.sentence_vectors import SentenceVectors
 from assistant.settings import RetrievalSettings
-from assistant.text import STOPWORDS, TOKEN, unit_vector
+from assistant.text import STOPWORDS, TOKEN, split_sentences, unit_vector
 from assistant.types import Passage, Scope
 
 logger = logging.getLogger(__name__)
@@ -164,6 +164,30 @@ class ChunkMap:
             definitions={str(k): [int(x) for x in v] for k, v in data["definitions"].items()},
             documents=dict(data["documents"]),
         )
+
+
+_PROVISION = re.compile(r"^\s*-\s*\(\d+[A-Z]{0,3}\)")  # "- (2) ...": a subsection starts
+
+
+def _starts_provision(line: str) -> bool:
+    return bool(_PROVISION.match(line))
+
+
+def _carried(line: str) -> bool:
+    """A chunk's first line that repeats the lead-in of a subsection begun in the chunk
+    before: not a list item itself, and it introduces items ('... it must—')."""
+    text = line.strip()
+    return bool(text) and not text.startswith("- ") and text.endswith(("—", "–", ":", "-"))
+
+
+def _lead_line(lines: list[str], lead_in: str) -> int | None:
+    """Where in ``lines`` the subsection whose lead-in is ``lead_in`` starts (the last one)."""
+    wanted = lead_in.strip()
+    for i in range(len(lines) - 1, -1, -1):
+        line = lines[i].strip()
+        if line.startswith("- ") and line[2:].strip().endswith(wanted):
+            return i
+    return None
 
 
 class _ReadOnly(TransformComponent):
@@ -387,10 +411,86 @@ class Retriever:
                 return score
 
             results = sorted(results, key=rerank_score, reverse=True)
-        return [
+        passages = [
             _passage(r, dense.get(r.node.node_id), per_sentence.get(r.node.node_id))
             for r in results[:k]
         ]
+        return [self.whole_provisions(p, q) for p in passages]
+
+    def whole_provisions(self, passage: Passage, q: np.ndarray) -> Passage:
+        """A chunk of legislation with the provisions it shares with the chunks beside it made
+        whole: a subsection too long for one chunk is cut between its items, and the next
+        chunk repeats only its lead-in. The items of that subsection in the chunk before (or
+        after) join the passage, with their sentence similarities, so the answer can quote the
+        provision whole; the rest of each neighbour stays out."""
+        if passage.metadata.get("doc_type") != "legislation":
+            return passage
+        lines = passage.text.splitlines()
+        sims = list(passage.sentence_similarities or ())
+        known = passage.sentence_similarities is not None
+        before = self._neighbour(passage, -1)
+        after = self._neighbour(passage, 1)
+        changed = False
+        if before is not None and lines and _carried(lines[0]):
+            prior = before.get_content(metadata_mode=MetadataMode.NONE).splitlines()
+            start = _lead_line(prior, lines[0])
+            if start is not None:
+                extra = prior[start:]
+                extra_sims = self._tail_similarities(before, extra, q, from_end=True)
+                own = len(split_sentences(lines[0]))
+                lines = extra + lines[1:]
+                sims = extra_sims + sims[own:]
+                known = known and extra_sims is not None
+                changed = True
+        if after is not None:
+            following = after.get_content(metadata_mode=MetadataMode.NONE).splitlines()
+            lead = _lead_line(lines, following[0]) if following and _carried(following[0]) else None
+            if lead is not None and not any(_starts_provision(x) for x in lines[lead + 1 :]):
+                end = next(
+                    (i for i, line in enumerate(following[1:], 1) if _starts_provision(line)),
+                    len(following),
+                )
+                extra = following[1:end]
+                if extra:
+                    skip = len(split_sentences(following[0]))
+                    extra_sims = self._tail_similarities(after, extra, q, skip=skip)
+                    lines = lines + extra
+                    sims = sims + (extra_sims or [])
+                    known = known and extra_sims is not None
+                    changed = True
+        if not changed:
+            return passage
+        return replace(
+            passage,
+            text="\n".join(lines),
+            sentence_similarities=tuple(sims) if known else None,
+        )
+
+    def _neighbour(self, passage: Passage, step: int) -> TextNode | None:
+        meta = passage.metadata
+        place = (str(meta.get("doc_id")), int(meta.get("chunk_index", -9)) + step)
+        position = self.chunk_map.by_place.get(place)
+        node = self.nodes[position] if position is not None else None
+        if node is None or node.metadata.get("section") != meta.get("section"):
+            return None
+        return node
+
+    def _tail_similarities(
+        self,
+        node: TextNode,
+        lines: list[str],
+        q: np.ndarray,
+        from_end: bool = False,
+        skip: int = 0,
+    ) -> list[float] | None:
+        """The stored sentence similarities of ``lines``, a run of the node's own lines: its
+        last sentences (``from_end``) or those after its first ``skip``."""
+        n = len(split_sentences("\n".join(lines)))
+        found = self.sentence_similarities([node.node_id], q).get(node.node_id)
+        if found is None:
+            return None
+        out = list(found[-n:]) if from_end else list(found[skip : skip + n])
+        return out if len(out) == n else None
 
     def _in_scope(
         self, bundle: QueryBundle, results: list[NodeWithScore], scope: Scope

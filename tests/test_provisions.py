@@ -9,6 +9,7 @@ from assistant.core import ADVICE_ENGLAND, ADVICE_WALES, asks_to_compare, where_
 from assistant.pinpoint import cite_label, legal_force, pinpoint
 from assistant.retrieval import Vocabulary, defined_term
 from assistant.settings import AnswerSettings, StatusModelSettings
+from assistant.text import split_sentences
 from assistant.types import Passage
 from evals.runner import items_without_lead_in
 
@@ -328,3 +329,50 @@ def test_an_answer_from_the_other_country_says_so():
     assert other_country_notice("What must happen in England?", draft) == ""
     assert other_country_notice("What must happen?", draft) == ""
     assert other_country_notice("In Wales?", Draft("x", [], "not_found")) == ""
+
+
+def test_a_subsection_cut_between_two_chunks_is_quoted_whole(tmp_path, settings_factory):
+    # A subsection too long for one chunk is cut between its items; the next chunk repeats
+    # only its lead-in. An answer quoting one of its items must show every item of it.
+    from assistant.core import build_assistant
+    from ingest.pipeline import run_ingest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    filler = " ".join(["the relevant records kept for that purpose"] * 4)
+    items = "\n\n".join(
+        f"- ({letter}) give the parent item {letter} of {filler};" for letter in "abcdefgh"
+    )
+    (corpus / "regs.md").write_text(
+        "---\ntitle: Example Regulations\nshort_name: Example Regulations 2014\n"
+        "jurisdiction: England\ndoc_type: legislation\n---\n"
+        "# Example Regulations\n\n## PART 2 — Plans\n\n#### Amending a plan following a review\n\n"
+        "###### 22\n\n"
+        "- (1) This regulation applies where a plan is reviewed.\n\n"
+        "- (2) Where the local authority is considering amending a plan it must—\n\n"
+        f"{items}\n\n"
+        "- (3) The authority must send the finalised plan within 8 weeks.\n",
+        encoding="utf-8",
+    )
+    settings = settings_factory(tmp_path, corpus)
+    run_ingest(settings, progress=False)
+    bot = build_assistant(settings)
+    chunks = [n.get_content() for n in bot.nodes]
+    assert len(chunks) > 1 and any(c.startswith("(2) Where the local authority") for c in chunks)
+    passages = bot.retrieve("What must the authority give the parent as item h?")
+    whole = [p for p in passages if "(h) give the parent item h" in p.text]
+    assert whole, "the chunk holding item (h) is retrieved"
+    text = whole[0].text
+    for letter in "abcdefgh":
+        assert f"({letter}) give the parent item {letter}" in text
+    assert text.count("considering amending a plan it must") == 1  # the lead-in once
+    # and from the other side: the chunk that opens the subsection brings the items after it
+    opening = [p for p in bot.retrieve("item a of the relevant records") if "(a) give" in p.text]
+    assert opening and all("(h) give the parent item h" in p.text for p in opening)
+    assert len(whole[0].sentence_similarities or ()) == len(split_sentences(text))
+    answerer = ExtractiveAnswerer(AnswerSettings(status_model=ALWAYS), HashEmbedding(), bot.vocab)
+    draft = answerer.answer("What must the authority give the parent as item h?", whole, None)
+    assert "(h) give the parent item h" in draft.text
+    for letter in "abcdefgh":
+        assert f"({letter}) give the parent item {letter}" in draft.text
+    assert draft.sources[0].pinpoint.startswith("reg.22(2)")
