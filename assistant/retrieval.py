@@ -428,10 +428,10 @@ class Retriever:
         lines = passage.text.splitlines()
         sims = list(passage.sentence_similarities or ())
         known = passage.sentence_similarities is not None
-        before = self._neighbour(passage, -1)
-        after = self._neighbour(passage, 1)
+        before = self._neighbour(passage.metadata, -1) if lines and _carried(lines[0]) else None
+        after = self._neighbour(passage.metadata, 1)
         changed = False
-        if before is not None and lines and _carried(lines[0]):
+        if before is not None:
             prior = before.get_content(metadata_mode=MetadataMode.NONE).splitlines()
             start = _lead_line(prior, lines[0])
             if start is not None:
@@ -439,7 +439,7 @@ class Retriever:
                 extra_sims = self._tail_similarities(before, extra, q, from_end=True)
                 own = len(split_sentences(lines[0]))
                 lines = extra + lines[1:]
-                sims = extra_sims + sims[own:]
+                sims = (extra_sims or []) + sims[own:]
                 known = known and extra_sims is not None
                 changed = True
         if after is not None:
@@ -466,8 +466,8 @@ class Retriever:
             sentence_similarities=tuple(sims) if known else None,
         )
 
-    def _neighbour(self, passage: Passage, step: int) -> TextNode | None:
-        meta = passage.metadata
+    def _neighbour(self, meta: dict[str, Any], step: int) -> TextNode | None:
+        """The chunk ``step`` places away in the same document, if it is in the same section."""
         place = (str(meta.get("doc_id")), int(meta.get("chunk_index", -9)) + step)
         position = self.chunk_map.by_place.get(place)
         node = self.nodes[position] if position is not None else None
@@ -549,14 +549,8 @@ class Retriever:
         for r in results[:n]:
             meta = r.node.metadata
             for step in (-1, 1):
-                place = (str(meta.get("doc_id")), int(meta.get("chunk_index", -9)) + step)
-                position = self.chunk_map.by_place.get(place)
-                node = self.nodes[position] if position is not None else None
-                if (
-                    node is not None
-                    and node.node_id not in have
-                    and node.metadata.get("section") == meta.get("section")
-                ):
+                node = self._neighbour(meta, step)
+                if node is not None and node.node_id not in have:
                     have.add(node.node_id)
                     extra.append(
                         NodeWithScore(
