@@ -14,6 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.text import COMPOUND
+
 # short form -> long forms (all lower case; matched on word boundaries)
 GLOSSARY: dict[str, tuple[str, ...]] = {
     "aln": ("additional learning needs",),
@@ -307,14 +309,11 @@ def defined_abbreviations(texts: list[str]) -> dict[str, str]:
     return {short: forms.most_common(1)[0][0] for short, forms in found.items()}
 
 
-_HYPHENATED = re.compile(r"(?<![\w-])[a-z]+(?:-[a-z]+)+(?![\w-])")
-
-
 def _compounds(texts: list[str]) -> list[tuple[str, str]]:
     """(hyphenated, joined) for each compound the documents hyphenate: ('co-ordinator',
     'coordinator'), ('re-assessment', 'reassessment'), so that either spelling in a question
     brings the one the documents prefer."""
-    found = {m.group(0) for text in texts for m in _HYPHENATED.finditer(text.lower())}
+    found = {m.group(0) for text in texts for m in COMPOUND.finditer(text.lower())}
     return sorted((h, h.replace("-", "")) for h in found)
 
 

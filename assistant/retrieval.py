@@ -34,15 +34,13 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from assistant.glossary import CorpusForms, corpus_forms, expand, expansions, spell_out
 from assistant.sentence_vectors import SentenceVectors
 from assistant.settings import RetrievalSettings
-from assistant.text import STOPWORDS, TOKEN, split_sentences, unit_vector
+from assistant.text import COMPOUND, STOPWORDS, TOKEN, split_sentences, unit_vector
 from assistant.types import Passage, Scope
 
 logger = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _TOKEN = TOKEN
-# A hyphenated compound: 'step-in', 'day-to-day' (not a range such as '0-25').
-_COMPOUND = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b")
 
 
 _DEFINITION_QUESTION = re.compile(
@@ -211,7 +209,7 @@ class Vocabulary:
         else:
             self.n_docs = max(len(texts), 1)
             self.compounds = frozenset(
-                "".join(_TOKEN.findall(c)) for t in texts for c in _COMPOUND.findall(t.lower())
+                "".join(_TOKEN.findall(c)) for t in texts for c in COMPOUND.findall(t.lower())
             )
             df: Counter[str] = Counter()
             for text in texts:
@@ -232,7 +230,7 @@ class Vocabulary:
         words = [w.replace("’", "'") for w in _TOKEN.findall(lower)]
         kept = [w for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
         out = self.stemmer.stemWords(kept)
-        joined = ["".join(_TOKEN.findall(c)) for c in _COMPOUND.findall(lower)]
+        joined = ["".join(_TOKEN.findall(c)) for c in COMPOUND.findall(lower)]
         joined += self._written_apart(words)
         return out + [t for t in self.stemmer.stemWords(joined) if t not in STOPWORDS]
 

@@ -15,6 +15,9 @@ import numpy as np
 SPLITTER_VERSION = "2"
 
 TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+# A hyphenated compound of letters, in lower-cased text: 'step-in', 'day-to-day', 'co-ordinator';
+# not a range or a figure ('0-25', '16-to-19'), nor a piece of one.
+COMPOUND = re.compile(r"(?<![\w-])[a-z]+(?:-[a-z]+)+(?![\w-])")
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before
     being below between both but by can could did do does doing down during each few for from

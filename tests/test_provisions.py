@@ -3,6 +3,11 @@ hashing embedder and hand-made passages)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
+from llama_index.core.schema import MetadataMode
+
 from assistant.answer import DISAGREE_LABEL, PARTIAL_LABEL, ExtractiveAnswerer
 from assistant.backends import HashEmbedding
 from assistant.core import ADVICE_ENGLAND, ADVICE_WALES, asks_to_compare, where_to_get_advice
@@ -331,9 +336,8 @@ def test_an_answer_from_the_other_country_says_so():
     assert other_country_notice("In Wales?", Draft("x", [], "not_found")) == ""
 
 
-def test_a_subsection_cut_between_two_chunks_is_quoted_whole(tmp_path, settings_factory):
-    # A subsection too long for one chunk is cut between its items; the next chunk repeats
-    # only its lead-in. An answer quoting one of its items must show every item of it.
+def _split_subsection_assistant(tmp_path, settings_factory):
+    """An assistant over one regulation whose subsection (2) is too long for one chunk."""
     from assistant.core import build_assistant
     from ingest.pipeline import run_ingest
 
@@ -359,6 +363,15 @@ def test_a_subsection_cut_between_two_chunks_is_quoted_whole(tmp_path, settings_
     bot = build_assistant(settings)
     chunks = [n.get_content() for n in bot.nodes]
     assert len(chunks) > 1 and any(c.startswith("(2) Where the local authority") for c in chunks)
+    return bot
+
+
+def test_a_subsection_cut_between_two_chunks_is_quoted_whole(tmp_path, settings_factory):
+    # A subsection too long for one chunk is cut between its items; the next chunk repeats
+    # only its lead-in. An answer quoting one of its items must show every item of it.
+    bot = _split_subsection_assistant(tmp_path, settings_factory)
+    chunks = [n.get_content() for n in bot.nodes]
+    assert len(chunks) > 1 and any(c.startswith("(2) Where the local authority") for c in chunks)
     passages = bot.retrieve("What must the authority give the parent as item h?")
     whole = [p for p in passages if "(h) give the parent item h" in p.text]
     assert whole, "the chunk holding item (h) is retrieved"
@@ -376,3 +389,26 @@ def test_a_subsection_cut_between_two_chunks_is_quoted_whole(tmp_path, settings_
     for letter in "abcdefgh":
         assert f"({letter}) give the parent item {letter}" in draft.text
     assert draft.sources[0].pinpoint.startswith("reg.22(2)")
+
+
+def test_a_subsection_is_made_whole_when_the_neighbour_has_no_sentence_similarities(
+    tmp_path, settings_factory
+):
+    # A neighbour chunk whose sentence vectors are missing (an index written before they
+    # were stored) still lends its items; the passage then carries no per-sentence figures
+    # rather than a list that does not match its sentences.
+    bot = _split_subsection_assistant(tmp_path, settings_factory)
+    retriever = bot.retriever
+    passage = next(
+        p
+        for p in retriever.retrieve("What must the authority give the parent as item h?")
+        if "(h) give the parent item h" in p.text
+    )
+    node = retriever.node_by_id(passage.chunk_id)
+    own = node.get_content(metadata_mode=MetadataMode.NONE)  # the chunk as stored, cut
+    cut = replace(passage, text=own, sentence_similarities=(0.5,) * len(split_sentences(own)))
+    retriever.sentence_similarities = lambda ids, q: {}
+    whole = retriever.whole_provisions(cut, np.ones(4) / 2)
+    for letter in "abcdefgh":
+        assert f"({letter}) give the parent item {letter}" in whole.text
+    assert whole.sentence_similarities is None
