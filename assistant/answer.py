@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from assistant.glossary import equivalents_of, expand
-from assistant.pinpoint import cite_label, legal_force, paragraph_number, pinpoint
+from assistant.pinpoint import (
+    cite_label,
+    holds_part,
+    legal_force,
+    paragraph_number,
+    pinpoint,
+    starts_part,
+)
 from assistant.retrieval import Vocabulary
 from assistant.settings import AnswerSettings, StatusModelSettings
 from assistant.text import split_sentences, unit_vector
@@ -204,6 +211,10 @@ class ExtractiveAnswerer:
         sentences = _candidates(pool)
         if not sentences:
             return Draft(REFUSAL, self._nearest(passages), "not_found", "no sentences")
+        named = self._named(sentences, pool)
+        if named:  # asked for by number: the provision itself is the answer
+            text, sources = self._compose(named, pool)
+            return Draft(text, sources, "answered", "", {"named_provision": 1.0})
 
         # Relevance of each sentence: meaning (embedding), words (IDF overlap), passage rank.
         sims = self._sentence_similarities(question, sentences, query_embedding, pool)
@@ -285,6 +296,32 @@ class ExtractiveAnswerer:
             diagnostics,
             missing=missing if status == "partial" else (),
         )
+
+    def _named(self, sentences: list[_Sentence], pool: list[Passage]) -> list[_Sentence]:
+        """The sentences of the passages whose provision the question names by number
+        (at most max_citations passages, in the order retrieval ranked them): only those of
+        the subsection it names, when it names one and the passage holds it."""
+        passages = [i for i, p in enumerate(pool) if p.named is not None]
+        holding = [  # a named subsection: only the passages that hold it, when any does
+            i for i in passages if pool[i].named and holds_part(pool[i].text, str(pool[i].named))
+        ]
+        passages = (holding or passages)[: self.settings.max_citations]
+        chosen: list[_Sentence] = []
+        for rank, p_index in enumerate(passages):
+            own = [x for x in sentences if x.passage == p_index]
+            sub = pool[p_index].named
+            if sub:
+                starts = {x.position: x.text for x in own}
+                inside = [
+                    x
+                    for x in own
+                    if x.provision is not None and starts_part(starts.get(x.provision, ""), sub)
+                ]
+                own = inside or own
+            for x in own:
+                x.score = 1.0 - 0.01 * rank
+            chosen += own
+        return chosen
 
     def _missing_words(self, question: str, cited_terms: set[str]) -> tuple[str, ...]:
         """The question's informative words that no cited passage holds, as asked."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 # "6.15 A pupil...", "5. The EYFS...", "iv. The bodies..." at the start of a line
@@ -18,6 +19,76 @@ PARAGRAPH_NUMBER = re.compile(r"^(\d{1,2}\.\d{1,3}[A-Z]?|\d{1,3}\.|[ivxl]{1,6}\.
 _SECTION = re.compile(r"(?:^|> )((?:s|reg)\.)(\d+[A-Z]{0,3})\b")
 _SCHEDULE = re.compile(r"SCHEDULE\s+(\d+[A-Z]?)", re.I)
 _SUBSECTION = re.compile(r"^\s*-?\s*\((\d+[A-Z]{0,3})\)")
+
+
+# A provision the question names: "section 20", "s.22(2)", "regulation 12(3)", "reg.22",
+# "paragraph 9.40", "para 9.40"; a bare "9.40" counts as a paragraph.
+_ASKED = re.compile(
+    r"(?<![\w.])(?:(?P<s>sections?|ss?\.|ss?(?=\d))\s*(?P<snum>\d{1,3}[A-Z]{0,2})"
+    r"|(?P<r>regulations?|regs?\.?)\s*(?P<rnum>\d{1,3}[A-Z]?)"
+    r"|(?:paragraphs?|paras?\.?)\s*(?P<pnum>\d{1,2}\.\d{1,3}[A-Z]?)"
+    r"|(?<![£$€])(?P<bare>\d{1,2}\.\d{1,3})(?![\d.]))"
+    r"(?P<sub>\(\d{1,3}[A-Z]?\))?",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class AskedProvision:
+    """A provision named in a question: ``key`` as ``provision_keys`` gives it ('s.20',
+    'reg.22', 'para 9.40'), and the subsection asked for, if any ('2' for 's.22(2)')."""
+
+    key: str
+    subsection: str = ""  # for a paragraph: its number, the part of the chunk to quote
+    bare: bool = False  # a number alone ('9.40'): a paragraph only if a document is named
+
+
+def asked_provisions(question: str) -> list[AskedProvision]:
+    """The sections, regulations and paragraphs a question names, in the order named."""
+    found: list[AskedProvision] = []
+    for m in _ASKED.finditer(question):
+        if m.group("snum"):
+            key = f"s.{m.group('snum')}"
+        elif m.group("rnum"):
+            key = f"reg.{m.group('rnum')}"
+        else:
+            key = f"para {m.group('pnum') or m.group('bare')}"
+        sub = (m.group("sub") or "").strip("()")
+        if key.startswith("para "):
+            sub = key.removeprefix("para ")
+        asked = AskedProvision(key, sub, bare=bool(m.group("bare")))
+        if asked not in found:
+            found.append(asked)
+    return found
+
+
+def provision_keys(text: str, metadata: Mapping[str, Any]) -> list[str]:
+    """The provisions a chunk holds, as look-up keys: its section or regulation for
+    legislation ('s.20', 'reg.22'), its numbered paragraphs for statutory guidance
+    ('para 9.40'), including a paragraph begun in the chunk before."""
+    doc_type = metadata.get("doc_type")
+    if doc_type == "legislation":
+        matches = list(_SECTION.finditer(str(metadata.get("section", ""))))
+        return [f"{matches[-1].group(1)}{matches[-1].group(2)}"] if matches else []
+    if doc_type == "statutory-guidance":
+        numbers = [str(metadata.get("first_para", "") or "")]
+        numbers += [paragraph_number(line) or "" for line in text.splitlines()]
+        return list(dict.fromkeys(f"para {n}" for n in numbers if n and "." in n))
+    return []
+
+
+def starts_part(line: str, part: str) -> bool:
+    """Whether a line starts subsection ``part`` ('2': "- (2) ...") or numbered paragraph
+    ``part`` ('9.40': "9.40 The whole process ...")."""
+    if "." in part:
+        return paragraph_number(line) == part
+    m = _SUBSECTION.match(line)
+    return bool(m) and m.group(1) == part
+
+
+def holds_part(text: str, part: str) -> bool:
+    """Whether a chunk holds the start of subsection or numbered paragraph ``part``."""
+    return any(starts_part(line, part) for line in text.splitlines())
 
 
 def paragraph_number(line: str) -> str | None:

@@ -32,6 +32,7 @@ from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from assistant.glossary import CorpusForms, corpus_forms, expand, expansions, spell_out
+from assistant.pinpoint import asked_provisions, holds_part, provision_keys
 from assistant.sentence_vectors import SentenceVectors
 from assistant.settings import RetrievalSettings
 from assistant.text import COMPOUND, STOPWORDS, TOKEN, split_sentences, unit_vector
@@ -121,6 +122,58 @@ def definitions_index(nodes: Sequence[TextNode]) -> dict[str, list[int]]:
     return index
 
 
+def provisions_index(nodes: Sequence[TextNode]) -> dict[str, list[int]]:
+    """Each numbered provision ('<doc_id>|s.20', '<doc_id>|para 9.40') to the positions of
+    the chunks that hold it, in document order: read once per index generation, so a question
+    naming a section or paragraph finds it without scanning every chunk."""
+    index: dict[str, list[int]] = {}
+    for position, node in enumerate(nodes):
+        meta = node.metadata
+        for key in provision_keys(node.get_content(MetadataMode.NONE), meta):
+            index.setdefault(f"{meta.get('doc_id')}|{key}", []).append(position)
+    return index
+
+
+# A question naming a document by kind ('the Equality Act', 'the ALN Code'): a provision
+# number in it belongs to that document, so another document's provision is not its answer.
+_OTHER_DOCUMENT = re.compile(r"\b(?:act|regulations?|code|framework|order|rules)\b", re.I)
+
+
+_GUIDANCE_KINDS = ("code", "framework", "guidance")
+
+
+def _names(meta: dict[str, Any]) -> list[str]:
+    """The ways a question may name a document: its citation without the year, or its
+    first two or more words ('SEND Code' for 'SEND Code of Practice'); its short name and
+    title without the year ('Children and Families Act'); its short forms in capitals
+    ('EYFS', 'CFA'); and for statutory guidance the kind of document it is ('the Code')."""
+    names: set[str] = set()
+    for field in ("cite_as", "short_name", "title"):
+        value = str(meta.get(field) or "")
+        names.update(w.lower() for w in re.findall(r"\b[A-Z]{3,}\b", value))
+        value = re.split(r"\s+[—(]|,|:", value)[0]
+        words = re.sub(r"\b(?:19|20)\d\d\b.*$", "", value).lower().split()
+        first = 2 if field == "cite_as" else len(words)  # 'SEND Code' for the Code
+        names.update(" ".join(words[:n]) for n in range(max(first, 2), len(words) + 1))
+    if meta.get("doc_type") == "statutory-guidance":
+        words = set(" ".join(names).split())
+        names.update(kind for kind in _GUIDANCE_KINDS if kind in words)
+    return sorted(names)
+
+
+def _names_document(question: str, meta: dict[str, Any]) -> bool:
+    lowered = question.lower()
+    return any(re.search(rf"\b{re.escape(n)}\b", lowered) for n in _names(meta))
+
+
+@dataclass(frozen=True)
+class NamedChunk:
+    """A chunk of a provision the question names by number, and the subsection it names."""
+
+    node: TextNode
+    subsection: str = ""
+
+
 @dataclass(frozen=True)
 class ChunkMap:
     """Where each chunk sits in the node sequence, so that a chunk is found by id, by place
@@ -132,6 +185,7 @@ class ChunkMap:
     by_place: dict[tuple[str, int], int]
     definitions: dict[str, list[int]]
     documents: dict[str, dict[str, Any]]  # doc_id -> {"meta": first chunk's, "passages": n}
+    provisions: dict[str, list[int]]  # "<doc_id>|s.20" -> positions (provisions_index)
 
     @classmethod
     def of(cls, nodes: Sequence[TextNode]) -> ChunkMap:
@@ -144,7 +198,9 @@ class ChunkMap:
             by_place[(str(meta.get("doc_id")), int(meta.get("chunk_index", -1)))] = position
             entry = documents.setdefault(str(meta.get("doc_id", "")), {"meta": meta, "passages": 0})
             entry["passages"] += 1
-        return cls(position_of, by_place, definitions_index(nodes), documents)
+        return cls(
+            position_of, by_place, definitions_index(nodes), documents, provisions_index(nodes)
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -152,6 +208,7 @@ class ChunkMap:
             "places": [[d, i, p] for (d, i), p in self.by_place.items()],
             "definitions": self.definitions,
             "documents": self.documents,
+            "provisions": self.provisions,
         }
 
     @classmethod
@@ -161,6 +218,7 @@ class ChunkMap:
             by_place={(str(d), int(i)): int(p) for d, i, p in data["places"]},
             definitions={str(k): [int(x) for x in v] for k, v in data["definitions"].items()},
             documents=dict(data["documents"]),
+            provisions={str(k): [int(x) for x in v] for k, v in data["provisions"].items()},
         )
 
 
@@ -379,7 +437,12 @@ class Retriever:
             results = admitted if len(admitted) >= k else self._in_scope(bundle, results, scope)
         defining = self.defining_chunks(question)
         definition_ids = {n.node_id for n in defining}
-        results = self._with_definitions(results, defining)
+        named = self.named_provisions(question, scope)
+        named_rank = {c.node.node_id: i for i, c in enumerate(named)}
+        named_sub = {c.node.node_id: c.subsection for c in named}
+        results = self._with_definitions(
+            results, defining + [c.node for c in named if c.node.node_id not in definition_ids]
+        )
         results = self._with_neighbours(results)
         if scope is not None and not scope.everything:
             results = [r for r in results if scope.admits(r.node.metadata)]
@@ -409,9 +472,15 @@ class Retriever:
                 return score
 
             results = sorted(results, key=rerank_score, reverse=True)
+        if named_rank:  # asked for by number: those chunks first, in the order named
+            results = sorted(results, key=lambda r: named_rank.get(r.node.node_id, len(named)))
         passages = [
             _passage(r, dense.get(r.node.node_id), per_sentence.get(r.node.node_id))
             for r in results[:k]
+        ]
+        passages = [
+            replace(p, named=named_sub[p.chunk_id]) if p.chunk_id in named_sub else p
+            for p in passages
         ]
         return [self.whole_provisions(p, q) for p in passages]
 
@@ -568,6 +637,48 @@ class Retriever:
             key = _term_key(form)
             positions.update(self.definitions.get(key, []), self.definitions.get(key + "s", []))
         return [self.nodes[i] for i in sorted(positions)[: self.settings.definition_limit]]
+
+    def named_provisions(self, question: str, scope: Scope | None = None) -> list[NamedChunk]:
+        """The chunks of the sections, regulations or paragraphs the question names ('What
+        does section 20 of the ALN Act say?'), of the document it names when several number
+        a provision so, the chunk holding a named subsection first; none for other questions."""
+        asked = asked_provisions(question)
+        if not asked:
+            return []
+        chosen: dict[int, str] = {}
+        for provision in asked:
+            holders = {
+                doc_id: self.chunk_map.provisions[f"{doc_id}|{provision.key}"]
+                for doc_id in self.chunk_map.documents
+                if f"{doc_id}|{provision.key}" in self.chunk_map.provisions
+            }
+            if scope is not None and not scope.everything:
+                holders = {
+                    d: p
+                    for d, p in holders.items()
+                    if scope.admits(self.chunk_map.documents[d]["meta"])
+                }
+            named = {
+                d: p
+                for d, p in holders.items()
+                if _names_document(question, self.chunk_map.documents[d]["meta"])
+            }
+            if not named and (provision.bare or _OTHER_DOCUMENT.search(question)):
+                continue  # '3.30', or 'section 19 of the Equality Act': not these documents'
+            for positions in (named or holders).values():
+                positions = positions[: self.settings.provision_limit]
+                if provision.subsection:
+                    positions = sorted(
+                        positions,
+                        key=lambda i: (
+                            not holds_part(
+                                self.nodes[i].get_content(MetadataMode.NONE), provision.subsection
+                            )
+                        ),
+                    )
+                for i in positions:
+                    chosen.setdefault(i, provision.subsection)
+        return [NamedChunk(self.nodes[i], sub) for i, sub in chosen.items()]
 
     def _with_definitions(
         self, results: list[NodeWithScore], defining: list[TextNode]

@@ -120,6 +120,11 @@ class RetrievalSettings(BaseModel):
         "the Code's restatement of it. Small: a tie-breaker between near-equal passages.",
     )
     definition_limit: int = Field(3, description="Most defining chunks added per question.")
+    provision_limit: int = Field(
+        4,
+        description="Most chunks of one provision the question names by number ('section 20 "
+        "of the ALN Act', 'para 9.40') put first among the passages.",
+    )
     neighbour_of_top: int = Field(
         5,
         description="For this many of the best candidates, the chunks just before and after "

@@ -181,3 +181,6 @@ class Passage:
     dense_similarity: float | None = None
     # cosine similarity of each of the passage's sentences (split_sentences order) to the question
     sentence_similarities: tuple[float, ...] | None = None
+    # the question names this passage's provision by number ("section 20 of the ALN Act"):
+    # None when it does not, "" for the whole provision, "2" for its subsection (2)
+    named: str | None = None

@@ -412,3 +412,83 @@ def test_a_subsection_is_made_whole_when_the_neighbour_has_no_sentence_similarit
     for letter in "abcdefgh":
         assert f"({letter}) give the parent item {letter}" in whole.text
     assert whole.sentence_similarities is None
+
+
+def test_a_question_naming_a_provision_finds_its_words_in_the_questions_own_forms():
+    from assistant.pinpoint import AskedProvision, asked_provisions
+
+    assert asked_provisions("What does section 20 of the ALN Act say?") == [AskedProvision("s.20")]
+    assert asked_provisions("Show me s.22(2)") == [AskedProvision("s.22", "2")]
+    assert asked_provisions("regulation 12(3)(b) and reg.22") == [
+        AskedProvision("reg.12", "3"),
+        AskedProvision("reg.22"),
+    ]
+    assert asked_provisions("paragraph 9.40 of the Code") == [AskedProvision("para 9.40", "9.40")]
+    assert asked_provisions("What does 9.40 say?") == [AskedProvision("para 9.40", "9.40", True)]
+    # money and ages are not provisions; a number alone is marked bare (a paragraph only
+    # when the question names a document)
+    assert asked_provisions("Is it £2.50 an hour for my 12 year old?") == []
+    assert asked_provisions("Is 1.5 hours enough?") == [AskedProvision("para 1.5", "1.5", True)]
+
+
+def _numbered_corpus_assistant(tmp_path, settings_factory):
+    """Two Acts that both have a section 2, and a Code with numbered paragraphs."""
+    from assistant.core import build_assistant
+    from ingest.pipeline import run_ingest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, title, country in (
+        ("wales-act.md", "Example Learning (Wales) Act", "Wales"),
+        ("england-act.md", "Example Families Act", "England"),
+    ):
+        (corpus / name).write_text(
+            f"---\ntitle: {title} 2018\ncite_as: {title} 2018\njurisdiction: {country}\n"
+            f"doc_type: legislation\n---\n# {title} 2018\n\n## PART 1 — Plans\n\n"
+            "#### Plans\n\n##### 1\n\n- (1) A plan is kept by the body.\n\n"
+            f"#### Reviews of plans in {country}\n\n##### 2\n\n"
+            f"- (1) The {country} body must review each plan every year.\n\n"
+            f"- (2) The {country} body may review a plan sooner.\n\n"
+            f"- (3) A review in {country} must consider the views of the parent.\n",
+            encoding="utf-8",
+        )
+    (corpus / "code.md").write_text(
+        "---\ntitle: Example Code of Practice\ncite_as: Example Code 2015\njurisdiction: England\n"
+        "doc_type: statutory-guidance\n---\n# Example Code of Practice\n\n## 1 Reviews\n\n"
+        "1.1 Reviews should be held in a place the family can reach.\n\n"
+        "1.2 The setting should send the reports two weeks before the meeting.\n",
+        encoding="utf-8",
+    )
+    settings = settings_factory(tmp_path, corpus)
+    run_ingest(settings, progress=False)
+    return build_assistant(settings)
+
+
+def test_a_question_naming_a_section_of_a_named_act_is_answered_with_that_section(
+    tmp_path, settings_factory
+):
+    bot = _numbered_corpus_assistant(tmp_path, settings_factory)
+    answer = bot.ask("What does section 2 of the Example Families Act say?")
+    assert answer.status == "answered"
+    assert answer.sources[0].cite.startswith("Example Families Act 2018 s.2")
+    assert "The England body must review each plan every year." in answer.text
+    assert all("Wales" not in s.cite for s in answer.sources)
+    # a subsection asked for: that subsection, not the whole section
+    answer = bot.ask("What does s.2(3) of the Example Learning (Wales) Act say?")
+    assert answer.sources[0].cite == "Example Learning (Wales) Act 2018 s.2(3)"
+    assert "must consider the views of the parent" in answer.text
+    # a paragraph of the Code, by number alone once the Code is named
+    answer = bot.ask("What does 1.2 of the Example Code say?")
+    assert answer.sources[0].cite == "Example Code 2015, para 1.2"
+    assert "two weeks before the meeting" in answer.text
+
+
+def test_a_section_of_a_document_not_in_the_corpus_is_not_answered_by_another_documents_section(
+    tmp_path, settings_factory
+):
+    bot = _numbered_corpus_assistant(tmp_path, settings_factory)
+    assert bot.retriever.named_provisions("What does section 2 of the Equality Act say?") == []
+    # naming no document at all: every document's section 2 is a candidate
+    named = bot.retriever.named_provisions("What does section 2 say?")
+    assert {c.node.metadata["doc_id"] for c in named} == {"wales-act.md", "england-act.md"}
+    assert bot.retriever.named_provisions("Is the meeting at 1.2 or 1.1?") == []
