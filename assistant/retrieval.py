@@ -32,7 +32,7 @@ from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from assistant.glossary import CorpusForms, corpus_forms, expand, expansions, spell_out
-from assistant.pinpoint import asked_provisions, holds_part, provision_keys
+from assistant.pinpoint import asked_provisions, provision_keys
 from assistant.sentence_vectors import SentenceVectors
 from assistant.settings import RetrievalSettings
 from assistant.text import COMPOUND, STOPWORDS, TOKEN, split_sentences, unit_vector
@@ -641,7 +641,8 @@ class Retriever:
     def named_provisions(self, question: str, scope: Scope | None = None) -> list[NamedChunk]:
         """The chunks of the sections, regulations or paragraphs the question names ('What
         does section 20 of the ALN Act say?'), of the document it names when several number
-        a provision so, the chunk holding a named subsection first; none for other questions."""
+        a provision so (the answerer keeps those holding a named subsection); none for other
+        questions."""
         asked = asked_provisions(question)
         if not asked:
             return []
@@ -667,15 +668,6 @@ class Retriever:
                 continue  # '3.30', or 'section 19 of the Equality Act': not these documents'
             for positions in (named or holders).values():
                 positions = positions[: self.settings.provision_limit]
-                if provision.subsection:
-                    positions = sorted(
-                        positions,
-                        key=lambda i: (
-                            not holds_part(
-                                self.nodes[i].get_content(MetadataMode.NONE), provision.subsection
-                            )
-                        ),
-                    )
                 for i in positions:
                     chosen.setdefault(i, provision.subsection)
         return [NamedChunk(self.nodes[i], sub) for i, sub in chosen.items()]
