@@ -34,6 +34,7 @@ REFUSAL = "I couldn't find this in the guidance documents."
 PARTIAL_LABEL = "The documents do not cover all of this question. Not found in them: "
 DISAGREE_LABEL = "The cited passages give different figures: "
 EMPTY_QUESTION = "Please type a question about the guidance documents."
+NO_PROVISION_LABEL = "The documents hold no provision numbered as asked: "
 
 # Text that tries to instruct the assistant: never quoted as an answer, whoever wrote it.
 INJECTION = re.compile(
@@ -543,6 +544,21 @@ def disagreeing_figures(chosen: list[_Sentence], sources: list[Source], pool: li
 def _near_duplicate(a: str, b: str) -> bool:
     wa, wb = set(a.lower().split()), set(b.lower().split())
     return bool(wa and wb) and len(wa & wb) / len(wa | wb) > 0.7
+
+
+def no_such_provision(
+    absent: tuple[str, ...], passages: list[Passage], settings: AnswerSettings
+) -> Draft:
+    """The answer when a question names a provision its document does not have ('section
+    999 of the ALN Act'): said plainly, with the nearest passages shown as such; another
+    provision is never quoted in its place."""
+    return Draft(
+        f"{NO_PROVISION_LABEL}{'; '.join(absent)}.",
+        [_source(i, p) for i, p in enumerate(passages[: settings.nearest_on_refusal], start=1)],
+        "not_found",
+        "no such provision: " + "; ".join(absent),
+        missing=absent,
+    )
 
 
 def _source(n: int, p: Passage, highlights: tuple[str, ...] = ()) -> Source:

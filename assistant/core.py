@@ -11,6 +11,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -18,7 +19,7 @@ from llama_index.core.schema import MetadataMode
 
 from assistant import lexical_cache, store
 from assistant import sentence_vectors as sentence_vectors_file
-from assistant.answer import EMPTY_QUESTION, REFUSAL
+from assistant.answer import EMPTY_QUESTION, NO_PROVISION_LABEL, REFUSAL, no_such_provision
 from assistant.backends import make_answerer, make_chroma_client, make_embed_model, make_llm
 from assistant.conversation import standalone_question
 from assistant.errors import IndexMissingError
@@ -219,13 +220,17 @@ class Assistant:
         past = [clean_question(h, self.settings.answer.max_question_chars) for h in history or []]
         query = standalone_question(text, [h for h in past if h], self.vocab, self.llm)
         scope = scope_named_in(text, scope)
+        absent: tuple[str, ...] = ()  # provisions asked for by number that are not there
         if asks_to_compare(query) and not scope.country:
             retrieved = time.perf_counter()
             draft = self._compare(query)
         else:
             draft = None
-            _, embedding, passages = self._retrieve_with_reload(query, scope=scope)
+            retriever, embedding, passages = self._retrieve_with_reload(query, scope=scope)
+            absent = retriever.provisions_asked(query, scope).absent
             retrieved = time.perf_counter()
+            if absent and not any(p.named is not None for p in passages):
+                draft = no_such_provision(absent, passages, self.settings.answer)
         answerer = self.answerer  # the one matching the generation retrieval used
         if draft is not None:
             pass
@@ -238,6 +243,9 @@ class Assistant:
         else:
             draft = answerer.answer(query, passages, embedding)
         assert draft is not None
+        if absent and not draft.refused:  # some provisions asked for are there, some not
+            note = f"{NO_PROVISION_LABEL}{'; '.join(absent)}."
+            draft = replace(draft, text=f"{draft.text}\n\n{note}", missing=absent)
         done = time.perf_counter()
         timings = {
             "retrieve": (retrieved - started) * 1000,

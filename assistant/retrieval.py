@@ -12,7 +12,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -32,7 +32,7 @@ from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from assistant.glossary import CorpusForms, corpus_forms, expand, expansions, spell_out
-from assistant.pinpoint import asked_provisions, provision_keys
+from assistant.pinpoint import AskedProvision, asked_provisions, provision_keys
 from assistant.sentence_vectors import SentenceVectors
 from assistant.settings import RetrievalSettings
 from assistant.text import COMPOUND, STOPWORDS, TOKEN, split_sentences, unit_vector
@@ -148,12 +148,12 @@ def _names(meta: dict[str, Any]) -> list[str]:
     title without the year ('Children and Families Act'); its short forms in capitals
     ('EYFS', 'CFA'); and for statutory guidance the kind of document it is ('the Code')."""
     names: set[str] = set()
-    for field in ("cite_as", "short_name", "title"):
-        value = str(meta.get(field) or "")
+    for name_field in ("cite_as", "short_name", "title"):
+        value = str(meta.get(name_field) or "")
         names.update(w.lower() for w in re.findall(r"\b[A-Z]{3,}\b", value))
         value = re.split(r"\s+[—(]|,|:", value)[0]
         words = re.sub(r"\b(?:19|20)\d\d\b.*$", "", value).lower().split()
-        first = 2 if field == "cite_as" else len(words)  # 'SEND Code' for the Code
+        first = 2 if name_field == "cite_as" else len(words)  # 'SEND Code' for the Code
         names.update(" ".join(words[:n]) for n in range(max(first, 2), len(words) + 1))
     if meta.get("doc_type") == "statutory-guidance":
         words = set(" ".join(names).split())
@@ -172,6 +172,36 @@ class NamedChunk:
 
     node: TextNode
     subsection: str = ""
+
+
+@dataclass(frozen=True)
+class ProvisionsAsked:
+    """What a question asking for provisions by number found: the chunks holding them, and
+    the provisions the named document lacks, as cited ('ALN Act 2018 s.999')."""
+
+    chunks: list[NamedChunk] = field(default_factory=list)
+    absent: tuple[str, ...] = ()
+
+
+# the kind of document that numbers its provisions as sections and regulations, and as paragraphs
+_HOLDER_TYPE = {False: "legislation", True: "statutory-guidance"}
+
+
+def _spellings(key: str) -> list[str]:
+    """A provision's key, then the same number as the other kind of legislative provision:
+    people say 'section 12 of the Regulations' for regulation 12."""
+    if key.startswith("s."):
+        return [key, "reg." + key.removeprefix("s.")]
+    if key.startswith("reg."):
+        return [key, "s." + key.removeprefix("reg.")]
+    return [key]
+
+
+def _cited_provision(meta: dict[str, Any], provision: AskedProvision) -> str:
+    """'ALN Act 2018 s.999', 'SEND Code of Practice 2015, para 99.1': as citations read."""
+    name = str(meta.get("cite_as") or meta.get("short_name") or meta.get("title") or "")
+    joiner = ", " if provision.key.startswith("para ") else " "
+    return f"{name}{joiner}{provision.key}".strip(", ")
 
 
 @dataclass(frozen=True)
@@ -643,34 +673,47 @@ class Retriever:
         does section 20 of the ALN Act say?'), of the document it names when several number
         a provision so (the answerer keeps those holding a named subsection); none for other
         questions."""
+        return self.provisions_asked(question, scope).chunks
+
+    def provisions_asked(self, question: str, scope: Scope | None = None) -> ProvisionsAsked:
+        """The provisions the question names by number: the chunks that hold them, and
+        those the named document does not have ('section 999 of the ALN Act')."""
         asked = asked_provisions(question)
         if not asked:
-            return []
+            return ProvisionsAsked()
+        documents = {
+            d: doc
+            for d, doc in self.chunk_map.documents.items()
+            if scope is None or scope.everything or scope.admits(doc["meta"])
+        }
         chosen: dict[int, str] = {}
+        absent: list[str] = []
         for provision in asked:
-            holders = {
-                doc_id: self.chunk_map.provisions[f"{doc_id}|{provision.key}"]
-                for doc_id in self.chunk_map.documents
-                if f"{doc_id}|{provision.key}" in self.chunk_map.provisions
-            }
-            if scope is not None and not scope.everything:
-                holders = {
-                    d: p
-                    for d, p in holders.items()
-                    if scope.admits(self.chunk_map.documents[d]["meta"])
-                }
-            named = {
-                d: p
-                for d, p in holders.items()
-                if _names_document(question, self.chunk_map.documents[d]["meta"])
-            }
+            holders: dict[str, list[int]] = {}
+            for doc_id in documents:
+                for key in _spellings(provision.key):
+                    if f"{doc_id}|{key}" in self.chunk_map.provisions:
+                        holders[doc_id] = self.chunk_map.provisions[f"{doc_id}|{key}"]
+                        break
+            named_docs = [
+                d
+                for d, doc in documents.items()
+                if _names_document(question, doc["meta"])
+                and doc["meta"].get("doc_type") == _HOLDER_TYPE[provision.key.startswith("para ")]
+            ]
+            named = {d: p for d, p in holders.items() if d in named_docs}
+            if named_docs and not named and (len(named_docs) == 1 or not holders):
+                absent += [_cited_provision(documents[d]["meta"], provision) for d in named_docs]
+                continue  # the document named has no such provision
             if not named and (provision.bare or _OTHER_DOCUMENT.search(question)):
                 continue  # '3.30', or 'section 19 of the Equality Act': not these documents'
             for positions in (named or holders).values():
                 positions = positions[: self.settings.provision_limit]
                 for i in positions:
                     chosen.setdefault(i, provision.subsection)
-        return [NamedChunk(self.nodes[i], sub) for i, sub in chosen.items()]
+        return ProvisionsAsked(
+            [NamedChunk(self.nodes[i], sub) for i, sub in chosen.items()], tuple(absent)
+        )
 
     def _with_definitions(
         self, results: list[NodeWithScore], defining: list[TextNode]

@@ -492,3 +492,34 @@ def test_a_section_of_a_document_not_in_the_corpus_is_not_answered_by_another_do
     named = bot.retriever.named_provisions("What does section 2 say?")
     assert {c.node.metadata["doc_id"] for c in named} == {"wales-act.md", "england-act.md"}
     assert bot.retriever.named_provisions("Is the meeting at 1.2 or 1.1?") == []
+
+
+def test_a_provision_the_named_document_does_not_have_is_said_to_be_missing(
+    tmp_path, settings_factory
+):
+    from assistant.answer import NO_PROVISION_LABEL
+
+    bot = _numbered_corpus_assistant(tmp_path, settings_factory)
+    answer = bot.ask("What does section 9 of the Example Families Act say?")
+    assert answer.status == "not_found"
+    assert answer.text == f"{NO_PROVISION_LABEL}Example Families Act 2018 s.9."
+    assert answer.missing == ("Example Families Act 2018 s.9",)
+    assert answer.sources  # the nearest passages, shown as such
+    answer = bot.ask("What does 1.9 of the Example Code say?")
+    assert answer.missing == ("Example Code 2015, para 1.9",)
+    # one provision there and one not: the one there is quoted, the other said to be missing
+    answer = bot.ask("What do section 2 and section 9 of the Example Families Act say?")
+    assert answer.status == "answered"
+    assert "The England body must review each plan every year." in answer.text
+    assert answer.text.endswith(f"{NO_PROVISION_LABEL}Example Families Act 2018 s.9.")
+    # 'regulation 2' of an Act that numbers by section is its section 2, not a missing one
+    answer = bot.ask("What does regulation 2 of the Example Families Act say?")
+    assert answer.status == "answered"
+    assert answer.sources[0].cite.startswith("Example Families Act 2018 s.2")
+    # nothing is said missing of a document not in the corpus, or of a Code asked for a section
+    for question in (
+        "What does section 9 of the Equality Act say?",
+        "What does section 9 of the Example Code say?",
+        "What does section 9 say?",
+    ):
+        assert bot.retriever.provisions_asked(question).absent == (), question
