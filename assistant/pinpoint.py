@@ -24,9 +24,9 @@ _SUBSECTION = re.compile(r"^\s*-?\s*\((\d+[A-Z]{0,3})\)")
 # A provision the question names: "section 20", "s.22(2)", "regulation 12(3)", "reg.22",
 # "paragraph 9.40", "para 9.40"; a bare "9.40" counts as a paragraph.
 _ASKED = re.compile(
-    r"(?<![\w.])(?:(?P<s>sections?|ss?\.|ss?(?=\d))\s*(?P<snum>\d{1,3}[A-Z]{0,2})"
-    r"|(?P<r>regulations?|regs?\.?)\s*(?P<rnum>\d{1,3}[A-Z]?)"
-    r"|(?:paragraphs?|paras?\.?)\s*(?P<pnum>\d{1,2}\.\d{1,3}[A-Z]?)"
+    r"(?<![\w.])(?:(?P<s>sections?|ss?\.|ss?(?=\d))\s*(?P<snum>\d{1,3}[A-Z]{0,2})(?!\d|\.\d)"
+    r"|(?P<r>regulations?|regs?\.?)\s*(?P<rnum>\d{1,3}[A-Z]?)(?!\d|\.\d)"
+    r"|(?:paragraphs?|paras?\.?|sections?)\s*(?P<pnum>\d{1,2}\.\d{1,3}[A-Z]?)(?!\d)"
     r"|(?<![£$€])(?P<bare>\d{1,2}\.\d{1,3})(?![\d.]))"
     r"(?P<sub>\(\d{1,3}[A-Z]?\))?",
     re.I,

@@ -429,6 +429,11 @@ def test_a_question_naming_a_provision_finds_its_words_in_the_questions_own_form
     # when the question names a document)
     assert asked_provisions("Is it £2.50 an hour for my 12 year old?") == []
     assert asked_provisions("Is 1.5 hours enough?") == [AskedProvision("para 1.5", "1.5", True)]
+    # a number too long to be a section is no section (not its first three digits), and
+    # "section 9.40" of a Code is its paragraph 9.40
+    assert asked_provisions("s.99999 of the CFA") == []
+    assert asked_provisions("regulation 1234") == []
+    assert asked_provisions("section 9.40 of the Code") == [AskedProvision("para 9.40", "9.40")]
 
 
 def _numbered_corpus_assistant(tmp_path, settings_factory):
