@@ -306,7 +306,7 @@ class ExtractiveAnswerer:
         holding = [  # a named subsection: only the passages that hold it, when any does
             i for i in passages if pool[i].named and holds_part(pool[i].text, str(pool[i].named))
         ]
-        passages = (holding or passages)[: self.settings.max_citations]
+        passages = _each_provision_first(holding or passages, pool)[: self.settings.max_citations]
         chosen: list[_Sentence] = []
         for rank, p_index in enumerate(passages):
             own = [x for x in sentences if x.passage == p_index]
@@ -544,6 +544,23 @@ def disagreeing_figures(chosen: list[_Sentence], sources: list[Source], pool: li
 def _near_duplicate(a: str, b: str) -> bool:
     wa, wb = set(a.lower().split()), set(b.lower().split())
     return bool(wa and wb) and len(wa & wb) / len(wa | wb) > 0.7
+
+
+def _each_provision_first(indices: list[int], pool: list[Passage]) -> list[int]:
+    """Passage positions taken in turn from each provision asked for (grouped by document
+    and section), so a question naming two provisions quotes both within max_citations:
+    the first chunk of each, then the second of each, and so on."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i in indices:
+        meta = pool[i].metadata
+        groups.setdefault((str(meta.get("doc_id", "")), str(meta.get("section", ""))), []).append(i)
+    turns = [
+        g[n]
+        for n in range(max(map(len, groups.values()), default=0))
+        for g in groups.values()
+        if n < len(g)
+    ]
+    return turns
 
 
 def no_such_provision(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # "6.15 A pupil...", "5. The EYFS...", "iv. The bodies..." at the start of a line
@@ -41,12 +41,17 @@ class AskedProvision:
     key: str
     subsection: str = ""  # for a paragraph: its number, the part of the chunk to quote
     bare: bool = False  # a number alone ('9.40'): a paragraph only if a document is named
+    # the question's words from this number to the next one asked for ('of the ALN Act and'):
+    # where the document it belongs to is named when a question names several
+    following: str = field(default="", compare=False)
 
 
 def asked_provisions(question: str) -> list[AskedProvision]:
     """The sections, regulations and paragraphs a question names, in the order named."""
     found: list[AskedProvision] = []
-    for m in _ASKED.finditer(question):
+    matches = list(_ASKED.finditer(question))
+    for i, m in enumerate(matches):
+        following = question[m.end() : matches[i + 1].start() if i + 1 < len(matches) else None]
         if m.group("snum"):
             key = f"s.{m.group('snum')}"
         elif m.group("rnum"):
@@ -56,7 +61,7 @@ def asked_provisions(question: str) -> list[AskedProvision]:
         sub = (m.group("sub") or "").strip("()")
         if key.startswith("para "):
             sub = key.removeprefix("para ")
-        asked = AskedProvision(key, sub, bare=bool(m.group("bare")))
+        asked = AskedProvision(key, sub, bare=bool(m.group("bare")), following=following)
         if asked not in found:
             found.append(asked)
     return found
@@ -68,6 +73,8 @@ def provision_keys(text: str, metadata: Mapping[str, Any]) -> list[str]:
     ('para 9.40'), including a paragraph begun in the chunk before."""
     doc_type = metadata.get("doc_type")
     if doc_type == "legislation":
+        if _SCHEDULE.search(str(metadata.get("section", ""))):
+            return []  # a Schedule's paragraphs are not the Act's sections of the same number
         matches = list(_SECTION.finditer(str(metadata.get("section", ""))))
         return [f"{matches[-1].group(1)}{matches[-1].group(2)}"] if matches else []
     if doc_type == "statutory-guidance":

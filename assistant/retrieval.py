@@ -162,8 +162,17 @@ def _names(meta: dict[str, Any]) -> list[str]:
 
 
 def _names_document(question: str, meta: dict[str, Any]) -> bool:
+    """Whether the question names this document. A name followed by another kind of
+    document does not count: 'SEND' names the SEND Regulations, 'SEND Code' does not."""
     lowered = question.lower()
-    return any(re.search(rf"\b{re.escape(n)}\b", lowered) for n in _names(meta))
+    own = " ".join(str(meta.get(f) or "") for f in ("cite_as", "short_name", "title"))
+    own_kinds = {k.lower().rstrip("s") for k in _OTHER_DOCUMENT.findall(own)}
+    for name in _names(meta):
+        for m in re.finditer(rf"\b{re.escape(name)}\b\s*(\w*)", lowered):
+            after = m.group(1)
+            if not (_OTHER_DOCUMENT.fullmatch(after) and after.rstrip("s") not in own_kinds):
+                return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -681,30 +690,39 @@ class Retriever:
         asked = asked_provisions(question)
         if not asked:
             return ProvisionsAsked()
-        documents = {
-            d: doc
-            for d, doc in self.chunk_map.documents.items()
+        documents = self.chunk_map.documents
+        admitted = [
+            d
+            for d, doc in documents.items()
             if scope is None or scope.everything or scope.admits(doc["meta"])
-        }
+        ]
         chosen: dict[int, str] = {}
         absent: list[str] = []
         for provision in asked:
+            kind = _HOLDER_TYPE[provision.key.startswith("para ")]
+            fitting = {
+                d: doc for d, doc in documents.items() if doc["meta"].get("doc_type") == kind
+            }
+            # the document named just after the number ('section 20 of the ALN Act and ...'),
+            # else any the question names; one outside the scope is not answered from another
+            named_docs = [
+                d for d, doc in fitting.items() if _names_document(provision.following, doc["meta"])
+            ] or [d for d, doc in fitting.items() if _names_document(question, doc["meta"])]
+            # a named document's 'regulation 2' may be its section 2; unnamed ones are
+            # held to the number's own kind
             holders: dict[str, list[int]] = {}
-            for doc_id in documents:
-                for key in _spellings(provision.key):
+            for doc_id in admitted:
+                for key in _spellings(provision.key) if doc_id in named_docs else [provision.key]:
                     if f"{doc_id}|{key}" in self.chunk_map.provisions:
                         holders[doc_id] = self.chunk_map.provisions[f"{doc_id}|{key}"]
                         break
-            named_docs = [
-                d
-                for d, doc in documents.items()
-                if _names_document(question, doc["meta"])
-                and doc["meta"].get("doc_type") == _HOLDER_TYPE[provision.key.startswith("para ")]
-            ]
             named = {d: p for d, p in holders.items() if d in named_docs}
-            if named_docs and not named and (len(named_docs) == 1 or not holders):
-                absent += [_cited_provision(documents[d]["meta"], provision) for d in named_docs]
-                continue  # the document named has no such provision
+            if named_docs and not named:
+                if set(named_docs) <= set(admitted):  # the document named has no such provision
+                    absent += [
+                        _cited_provision(documents[d]["meta"], provision) for d in named_docs
+                    ]
+                continue
             if not named and (provision.bare or _OTHER_DOCUMENT.search(question)):
                 continue  # '3.30', or 'section 19 of the Equality Act': not these documents'
             for positions in (named or holders).values():

@@ -528,3 +528,50 @@ def test_a_provision_the_named_document_does_not_have_is_said_to_be_missing(
         "What does section 9 say?",
     ):
         assert bot.retriever.provisions_asked(question).absent == (), question
+
+
+def test_each_provision_asked_for_is_looked_up_in_the_document_named_after_it(
+    tmp_path, settings_factory
+):
+    bot = _numbered_corpus_assistant(tmp_path, settings_factory)
+    named = bot.retriever.named_provisions(
+        "What do section 2 of the Example Families Act and section 1 of the "
+        "Example Learning (Wales) Act say?"
+    )
+    found = {
+        (c.node.metadata["doc_id"], c.node.metadata["section"].split(" > ")[-1]) for c in named
+    }
+    assert {doc for doc, _ in found} == {"england-act.md", "wales-act.md"}
+    assert all(("2" in leaf) == (doc == "england-act.md") for doc, leaf in found), found
+    # a document named outside the question's scope is not answered from another one
+    from assistant.types import Scope
+
+    outside = bot.retriever.provisions_asked(
+        "section 2 of the Example Families Act", Scope(country="Wales")
+    )
+    assert outside.chunks == [] and outside.absent == ()
+    # one document named after both numbers: both are its own
+    named = bot.retriever.named_provisions("section 1 and section 2 of the Example Families Act")
+    assert {c.node.metadata["doc_id"] for c in named} == {"england-act.md"}
+
+
+def test_a_schedule_paragraph_is_not_the_section_of_the_same_number():
+    from assistant.pinpoint import provision_keys
+
+    act = {"doc_type": "legislation"}
+    section = "ALN ACT 2018 — PART 2 > Plans > s.20 Additional learning provision"
+    assert provision_keys("- (1) ...", act | {"section": section}) == ["s.20"]
+    schedule = "ALN ACT 2018 — SCHEDULE 1 > s.20 Welsh Language (Wales) Measure 2011"
+    assert provision_keys("- (1) ...", act | {"section": schedule}) == []
+
+
+def test_a_short_form_followed_by_another_kind_of_document_does_not_name_this_one():
+    from assistant.retrieval import _names_document
+
+    regulations = {"cite_as": "SEND Regulations 2014", "doc_type": "legislation"}
+    code = {"cite_as": "SEND Code of Practice 2015", "doc_type": "statutory-guidance"}
+    assert _names_document("regulation 12 of the SEND Regulations", regulations)
+    assert _names_document("what do the SEND regs say about reg 6", regulations)
+    assert not _names_document("section 19 of the SEND Code", regulations)
+    assert _names_document("section 19 of the SEND Code", code)
+    assert not _names_document("regulation 12 of the SEND Regulations", code)
