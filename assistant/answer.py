@@ -554,13 +554,17 @@ def _each_provision_first(indices: list[int], pool: list[Passage]) -> list[int]:
     for i in indices:
         meta = pool[i].metadata
         groups.setdefault((str(meta.get("doc_id", "")), str(meta.get("section", ""))), []).append(i)
-    turns = [
+    return [
         g[n]
         for n in range(max(map(len, groups.values()), default=0))
         for g in groups.values()
         if n < len(g)
     ]
-    return turns
+
+
+def no_provision_line(absent: tuple[str, ...]) -> str:
+    """The fixed line naming provisions asked for that the named document does not have."""
+    return f"{NO_PROVISION_LABEL}{'; '.join(absent)}."
 
 
 def no_such_provision(
@@ -570,7 +574,7 @@ def no_such_provision(
     999 of the ALN Act'): said plainly, with the nearest passages shown as such; another
     provision is never quoted in its place."""
     return Draft(
-        f"{NO_PROVISION_LABEL}{'; '.join(absent)}.",
+        no_provision_line(absent),
         [_source(i, p) for i, p in enumerate(passages[: settings.nearest_on_refusal], start=1)],
         "not_found",
         "no such provision: " + "; ".join(absent),

@@ -19,7 +19,7 @@ from llama_index.core.schema import MetadataMode
 
 from assistant import lexical_cache, store
 from assistant import sentence_vectors as sentence_vectors_file
-from assistant.answer import EMPTY_QUESTION, NO_PROVISION_LABEL, REFUSAL, no_such_provision
+from assistant.answer import EMPTY_QUESTION, REFUSAL, no_provision_line, no_such_provision
 from assistant.backends import make_answerer, make_chroma_client, make_embed_model, make_llm
 from assistant.conversation import standalone_question
 from assistant.errors import IndexMissingError
@@ -244,7 +244,7 @@ class Assistant:
             draft = answerer.answer(query, passages, embedding)
         assert draft is not None
         if absent and not draft.refused:  # some provisions asked for are there, some not
-            note = f"{NO_PROVISION_LABEL}{'; '.join(absent)}."
+            note = no_provision_line(absent)
             draft = replace(draft, text=f"{draft.text}\n\n{note}", missing=absent)
         done = time.perf_counter()
         timings = {
