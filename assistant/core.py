@@ -119,15 +119,17 @@ class Assistant:
         self.collection_name = collection.name
         logger.info("loaded %d chunks from %s", len(nodes), collection.name)
 
-    def _compare(self, query: str) -> Draft:
-        """Each country's documents retrieved and answered on their own, side by side."""
+    def _compare(self, query: str, scope: Scope) -> Draft:
+        """Each country's documents retrieved and answered on their own, side by side: each
+        country's half of the question is asked of that country's documents only (within
+        any document types the scope names), so one country's passages never crowd out the
+        other's, and the other country's terms do not count as words left unanswered."""
         sides = []
-        wider = self.settings.retrieval.top_k * self.settings.retrieval.compare_widen
         for country in ("England", "Wales"):
-            _, embedding, passages = self._retrieve_with_reload(f"{query} ({country})", wider)
-            own = [p for p in passages if p.metadata.get("jurisdiction") == country]
-            own = own[: self.settings.retrieval.top_k]
-            sides.append(_Side(country, self.answerer.answer(query, own, embedding)))
+            side = Scope(country=country, doc_types=scope.doc_types)
+            own = one_country_question(query, country)
+            _, embedding, passages = self._retrieve_with_reload(own, scope=side)
+            sides.append(_Side(country, self.answerer.answer(own, passages, embedding)))
         return _merge_sides(sides)
 
     def refresh_if_stale(self) -> None:
@@ -223,7 +225,7 @@ class Assistant:
         absent: tuple[str, ...] = ()  # provisions asked for by number that are not there
         if asks_to_compare(query) and not scope.country:
             retrieved = time.perf_counter()
-            draft = self._compare(query)
+            draft = self._compare(query, scope)
         else:
             draft = None
             retriever, embedding, passages = self._retrieve_with_reload(query, scope=scope)
@@ -332,6 +334,11 @@ def other_country_notice(question: str, draft: Draft) -> str:
     return ""
 
 
+_COMPARING = re.compile(
+    r"\b(compare[ds]?|comparing|compared (with|to)|comparison|versus|vs\.?|differences?|"
+    r"differ(s|ent)?( from)?)\b",
+    re.I,
+)
 _WALES_NAMED = re.compile(r"\b(wales|welsh|cymru)\b", re.I)
 _ENGLAND_NAMED = re.compile(r"\b(england|english)\b", re.I)
 
@@ -366,6 +373,19 @@ def regime_country(question: str) -> str | None:
     'EHC plan', 'SENCO' England's), when it uses one system's terms only."""
     used = [c for c, patterns in _SYSTEM_TERMS.items() if any(p.search(question) for p in patterns)]
     return used[0] if len(used) == 1 else None
+
+
+def one_country_question(question: str, country: str) -> str:
+    """A compare question as asked of one country's documents: the words of the comparison
+    (the countries' names, 'compare', 'vs') and the other system's own terms taken out
+    ('Compare how Wales and England define ALN and SEN' asked of England: 'how and define
+    and SEN'). The scope keeps each half to its country's documents; the words taken out
+    would only count as words its documents leave unanswered."""
+    other = "Wales" if country == "England" else "England"
+    text = _COMPARING.sub(" ", question)
+    for pattern in (_WALES_NAMED, _ENGLAND_NAMED, *_SYSTEM_TERMS[other]):
+        text = pattern.sub(" ", text)
+    return " ".join(text.split())
 
 
 def asks_to_compare(question: str) -> bool:

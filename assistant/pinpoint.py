@@ -18,6 +18,7 @@ from typing import Any
 PARAGRAPH_NUMBER = re.compile(r"^(\d{1,2}\.\d{1,3}[A-Z]?|\d{1,3}\.|[ivxl]{1,6}\.)\s+\S")
 _SECTION = re.compile(r"(?:^|> )((?:s|reg)\.)(\d+[A-Z]{0,3})\b")
 _SCHEDULE = re.compile(r"SCHEDULE\s+(\d+[A-Z]?)", re.I)
+_SCHEDULE_PARAGRAPH = re.compile(r"> para (\d+[A-Z]{0,3})\b")
 _SUBSECTION = re.compile(r"^\s*-?\s*\((\d+[A-Z]{0,3})\)")
 
 
@@ -138,10 +139,17 @@ def pinpoint(text: str, metadata: Mapping[str, Any], quoted: Iterable[str] = ())
         section = str(metadata.get("section", ""))
         matches = list(_SECTION.finditer(section))
         m = matches[-1] if matches else None
-        if m is None:
-            schedule = _SCHEDULE.search(section)
-            return f"Sch.{schedule.group(1)}" if schedule else ""
-        base = f"{m.group(1)}{m.group(2)}"
+        schedule = _SCHEDULE.search(section)
+        if schedule:  # "Sch.1 para 3": a Schedule's paragraph, never a section
+            paragraph = list(_SCHEDULE_PARAGRAPH.finditer(section[schedule.end() :]))
+            base = f"Sch.{schedule.group(1)}"
+            if not paragraph:
+                return base
+            base += f" para {paragraph[-1].group(1)}"
+        elif m is None:
+            return ""
+        else:
+            base = f"{m.group(1)}{m.group(2)}"
         subs: list[str] = []
         for i in wanted:
             for j in range(i, -1, -1):  # the subsection this line belongs to

@@ -139,11 +139,6 @@ class RetrievalSettings(BaseModel):
         description="With a country or document-type filter, BM25 is asked for this many "
         "times candidate_k results so enough admitted passages remain after filtering.",
     )
-    compare_widen: int = Field(
-        3,
-        description="A question naming both countries retrieves this many times top_k for "
-        "each country, then keeps that country's own top_k passages.",
-    )
     rerank: bool = Field(
         True,
         description="Re-rank the fused candidates by how close their best sentence (and the "

@@ -23,6 +23,9 @@ from assistant.pinpoint import paragraph_number
 from ingest.loaders import Block, LoadedDocument
 
 _NUMBER_HEADING = re.compile(r"^(\d+[A-Z]{0,3})$")
+# A Schedule's numbered headings are its paragraphs ("Sch.1 para 3"), never the sections or
+# regulations of the same number, even when one follows the Schedule's heading directly.
+_SCHEDULE_HEADING = re.compile(r"^SCHEDULE\s+\d+", re.I)
 _SUBSECTION = re.compile(r"^\(\d+[A-Z]{0,3}\)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“‘\"(])")
 _INTRO_END = re.compile(r"(:|—|–|-|including|include|includes|following)\s*$", re.I)
@@ -213,7 +216,8 @@ def chunk_document(doc: LoadedDocument, max_words: int = 170) -> list[TextNode]:
         if block.kind == "heading":
             flush()
             number = _NUMBER_HEADING.match(block.text)
-            if number and last_was_heading and stack:
+            in_schedule = any(_SCHEDULE_HEADING.match(text) for _, text in stack)
+            if number and last_was_heading and stack and not in_schedule:
                 level, text = stack[-1]
                 stack[-1] = (level, f"{prefix}{number.group(1)} {text}".strip())
             elif block.level <= 1 or _is_title(block.text, title):

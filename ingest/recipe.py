@@ -18,7 +18,7 @@ from typing import Any
 from assistant.text import SPLITTER_VERSION
 from ingest.loaders import doc_id_for, file_hash
 
-CHUNKER_VERSION = "9"
+CHUNKER_VERSION = "10"
 RECORD_NAME = "ingested.json"
 
 

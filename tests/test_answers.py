@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -109,6 +110,30 @@ def test_a_question_in_one_countrys_terms_is_answered_from_that_countrys_documen
     answer = real_assistant.ask(question)
     assert answer.scope.country == "Wales"
     assert {s.jurisdiction for s in answer.sources} <= {"Wales"}
+
+
+def test_a_compare_question_is_answered_from_each_countrys_own_documents(real_assistant):
+    answer = real_assistant.ask(
+        "Compare how Wales and England define additional learning needs and special "
+        "educational needs"
+    )
+    assert answer.status == "answered", answer.reason
+    england, wales = answer.text.split("\n\nWales:")
+    assert england.startswith("England:")
+    by_n = {s.n: s for s in answer.sources}
+    for side, country in ((england, "England"), (wales, "Wales")):
+        cited = {int(n) for n in re.findall(r"\[(\d+)\]", side)}
+        assert cited and {by_n[n].jurisdiction for n in cited} == {country}
+    assert "learning difficulty or disability which calls for special educational" in england
+    assert "calls for additional learning provision" in wales
+
+
+def test_one_country_half_of_a_compare_question_drops_the_comparison_and_the_other_system():
+    from assistant.core import one_country_question
+
+    question = "What does Wales say vs England about the ALNCo and the SENCO?"
+    assert one_country_question(question, "England") == "What does say about the and the SENCO?"
+    assert one_country_question(question, "Wales") == "What does say about the ALNCo and the ?"
 
 
 def test_prompt_injection_is_refused(real_assistant):

@@ -35,6 +35,30 @@ def test_regulations_use_reg_prefix():
     )
 
 
+def test_a_schedules_numbered_headings_are_its_paragraphs_not_sections(tmp_path):
+    from assistant.pinpoint import pinpoint
+
+    text = (
+        "---\ndoc_type: legislation\n---\n# The Regulations\n\n#### Interpretation\n\n"
+        "###### 1\n\nThese Regulations apply.\n\n"
+        "## SCHEDULE 1 — Information to be included in the report\n\n"
+        "###### 1\n\nThe kinds of needs provided for.\n\n"
+        "###### 3\n\nThe school's policies, including—\n\n- (a) how it evaluates them;\n\n"
+        "## SCHEDULE 2\n\n#### Children Act 1989 (c. 41)\n\n##### 4\n\nIn section 17, omit x.\n"
+    )
+    nodes = _chunks(tmp_path, "regs.md", text)
+    by_text = {n.text.splitlines()[0]: n.metadata for n in nodes}
+    assert by_text["These Regulations apply."]["section"] == "reg.1 Interpretation"
+    first = by_text["The kinds of needs provided for."]
+    assert first["section"] == "SCHEDULE 1 — Information to be included in the report > para 1"
+    assert pinpoint("The kinds of needs provided for.", first) == "Sch.1 para 1"
+    third = by_text["The school's policies, including—"]
+    assert pinpoint("The school's policies, including—", third) == "Sch.1 para 3"
+    amending = by_text["In section 17, omit x."]
+    assert amending["section"] == "SCHEDULE 2 > Children Act 1989 (c. 41) > para 4"
+    assert pinpoint("In section 17, omit x.", amending) == "Sch.2 para 4"
+
+
 def test_case_study_sub_headings_form_the_section_path():
     doc = load_document(ROOT / "eysend-effective-practice-research.txt", ROOT)
     nodes = chunk_document(doc)

@@ -294,7 +294,11 @@ def test_a_definition_is_found_by_its_section_title_and_with_a_qualifier_but_not
         TextNode(
             text="(5A) In this Part, “additional learning provision” has the meaning given by "
             "section 3 of that Act. (e) omit subsection (6).",
-            metadata={**law, "section": "SCHEDULE 1 > s.4 Education Act 1996", "amending": True},
+            metadata={
+                **law,
+                "section": "SCHEDULE 1 > Education Act 1996 > para 4",
+                "amending": True,
+            },
             id_="sch",
         ),
         TextNode(
@@ -561,7 +565,7 @@ def test_a_schedule_paragraph_is_not_the_section_of_the_same_number():
     act = {"doc_type": "legislation"}
     section = "ALN ACT 2018 — PART 2 > Plans > s.20 Additional learning provision"
     assert provision_keys("- (1) ...", act | {"section": section}) == ["s.20"]
-    schedule = "ALN ACT 2018 — SCHEDULE 1 > s.20 Welsh Language (Wales) Measure 2011"
+    schedule = "SCHEDULE 1 > Welsh Language (Wales) Measure 2011 > para 20"
     assert provision_keys("- (1) ...", act | {"section": schedule}) == []
 
 
