@@ -175,7 +175,7 @@ class Assistant:
         if not question:
             return []
         self.refresh_if_stale()
-        scope = scope_named_in(question, Scope())
+        scope = scope_named_in(question, Scope(), self.retriever.countries_named(question))
         for attempt in (1, 2):
             try:
                 return self.retriever.retrieve(question, k, scope=scope)
@@ -221,7 +221,7 @@ class Assistant:
         self.refresh_if_stale()
         past = [clean_question(h, self.settings.answer.max_question_chars) for h in history or []]
         query = standalone_question(text, [h for h in past if h], self.vocab, self.llm)
-        scope = scope_named_in(text, scope)
+        scope = scope_named_in(text, scope, self.retriever.countries_named(text))
         absent: tuple[str, ...] = ()  # provisions asked for by number that are not there
         if asks_to_compare(query) and not scope.country:
             retrieved = time.perf_counter()
@@ -352,27 +352,33 @@ def named_country(question: str) -> str | None:
     return "Wales" if wales else "England"
 
 
-def scope_named_in(question: str, scope: Scope) -> Scope:
+def scope_named_in(
+    question: str, scope: Scope, document_countries: frozenset[str] = frozenset()
+) -> Scope:
     """A question that names one country ("Can a school in Wales charge...?", or the
     follow-up "what about Wales?") is answered from that country's documents: the law of
-    the other differs. A scope already given (the app's or the CLI's country) is kept."""
-    country = question_country(question)
+    the other differs. ``document_countries``: the countries of the documents the question
+    names by title ("the Children and Families Act"). A scope already given (the app's or
+    the CLI's country) is kept."""
+    country = question_country(question, document_countries)
     if country and not scope.country:
         return Scope(country, scope.doc_types)
     return scope
 
 
-def question_country(question: str) -> str | None:
+def question_country(question: str, document_countries: frozenset[str] = frozenset()) -> str | None:
     """The one country a question is about: the one it names, else the one whose system's
-    terms it uses; None when it is about both or neither."""
-    return named_country(question) or regime_country(question)
+    terms it uses and whose documents it names; None when it is about both or neither
+    ("section 20 of the ALN Act and section 42 of the Children and Families Act": both)."""
+    return named_country(question) or regime_country(question, document_countries)
 
 
-def regime_country(question: str) -> str | None:
+def regime_country(question: str, document_countries: frozenset[str] = frozenset()) -> str | None:
     """The country whose system's own terms the question uses ('IDP', 'ALNCo' are Wales's;
-    'EHC plan', 'SENCO' England's), when it uses one system's terms only."""
-    used = [c for c, patterns in _SYSTEM_TERMS.items() if any(p.search(question) for p in patterns)]
-    return used[0] if len(used) == 1 else None
+    'EHC plan', 'SENCO' England's) or whose documents it names, when that is one country."""
+    used = {c for c, patterns in _SYSTEM_TERMS.items() if any(p.search(question) for p in patterns)}
+    used |= document_countries
+    return next(iter(used)) if len(used) == 1 else None
 
 
 def one_country_question(question: str, country: str) -> str:

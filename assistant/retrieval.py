@@ -677,6 +677,18 @@ class Retriever:
             positions.update(self.definitions.get(key, []), self.definitions.get(key + "s", []))
         return [self.nodes[i] for i in sorted(positions)[: self.settings.definition_limit]]
 
+    def countries_named(self, question: str) -> frozenset[str]:
+        """The countries of the statutes and statutory guidance the question names ('the
+        Children and Families Act': England). Only those: their names are their own, where a
+        practice document's short name can be an ordinary word ('STEP')."""
+        return frozenset(
+            str(doc["meta"].get("jurisdiction"))
+            for doc in self.chunk_map.documents.values()
+            if doc["meta"].get("jurisdiction")
+            and doc["meta"].get("doc_type") in ("legislation", "statutory-guidance")
+            and _names_document(question, doc["meta"])
+        )
+
     def named_provisions(self, question: str, scope: Scope | None = None) -> list[NamedChunk]:
         """The chunks of the sections, regulations or paragraphs the question names ('What
         does section 20 of the ALN Act say?'), of the document it names when several number

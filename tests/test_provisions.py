@@ -559,6 +559,28 @@ def test_each_provision_asked_for_is_looked_up_in_the_document_named_after_it(
     assert {c.node.metadata["doc_id"] for c in named} == {"england-act.md"}
 
 
+def test_the_acts_a_question_names_by_title_set_its_country(tmp_path, settings_factory):
+    from assistant.core import scope_named_in
+    from assistant.types import Scope
+
+    bot = _numbered_corpus_assistant(tmp_path, settings_factory)
+    both = "What do section 2 of the Example Families Act and section 1 of the Example " + (
+        "Learning (Wales) Act say?"
+    )
+    england = "What does section 2 of the Example Families Act say?"
+    assert bot.retriever.countries_named(england) == {"England"}
+    assert scope_named_in(england, Scope(), bot.retriever.countries_named(england)) == Scope(
+        "England"
+    )
+    # one Act of each country: about both, so no country is chosen for it
+    assert bot.retriever.countries_named(both) == {"England", "Wales"}
+    assert (
+        scope_named_in("section 2 of the Example Families Act and the IDP", Scope(), {"England"})
+        == Scope()
+    )
+    assert bot.retriever.countries_named("When do I step back?") == frozenset()
+
+
 def test_a_schedule_paragraph_is_not_the_section_of_the_same_number():
     from assistant.pinpoint import provision_keys
 
