@@ -575,7 +575,9 @@ def test_the_acts_a_question_names_by_title_set_its_country(tmp_path, settings_f
     # one Act of each country: about both, so no country is chosen for it
     assert bot.retriever.countries_named(both) == {"England", "Wales"}
     assert (
-        scope_named_in("section 2 of the Example Families Act and the IDP", Scope(), {"England"})
+        scope_named_in(
+            "section 2 of the Example Families Act and the IDP", Scope(), frozenset({"England"})
+        )
         == Scope()
     )
     assert bot.retriever.countries_named("When do I step back?") == frozenset()
