@@ -145,6 +145,7 @@ def _candidates(passages: list[Passage]) -> list[_Sentence]:
         for position, (text, is_item) in enumerate(split_sentences(passage.text)):
             if legislation and _SUBSECTION_START.match(text):
                 provision = position
+                intro = None  # a new subsection is not an item of the one before's lead-in
             elif guidance and paragraph_number(text):
                 provision = position  # a numbered paragraph of the Code or the framework
             if INJECTION.search(text):
@@ -239,7 +240,7 @@ class ExtractiveAnswerer:
             )
 
         ranked = sorted(sentences, key=lambda x: x.score, reverse=True)
-        chosen = self._select(ranked, sentences)
+        chosen = self._select(ranked, sentences, pool)
 
         best_dense = max((p.dense_similarity or 0.0) for p in pool)
         cited_terms: set[str] = set()
@@ -357,7 +358,9 @@ class ExtractiveAnswerer:
         vectors = self.embed_model.get_text_embedding_batch([x.text for x in sentences])
         return [float(unit_vector(v) @ q) for v in vectors]
 
-    def _select(self, ranked: list[_Sentence], sentences: list[_Sentence]) -> list[_Sentence]:
+    def _select(
+        self, ranked: list[_Sentence], sentences: list[_Sentence], pool: list[Passage]
+    ) -> list[_Sentence]:
         s = self.settings
         best = ranked[0].score
         chosen: list[_Sentence] = []
@@ -382,6 +385,25 @@ class ExtractiveAnswerer:
             words += n_words
             if sent.passage not in passages_used:
                 passages_used.append(sent.passage)
+        # Asked what the law requires, a quoted passage of statutory guidance brings the
+        # provision retrieval found as its legal basis when no provision is quoted yet: its
+        # best sentence, and with it (below) the whole subsection, when that sentence is as
+        # close to the question as any other quoted (keep_within). It takes the place of the
+        # least relevant other passage when the answer already cites as many as it may.
+        quoted = {pool[x.passage].chunk_id for x in chosen}
+        basis = next((x for x in ranked if pool[x.passage].basis_for in quoted), None)
+        if (
+            basis is not None
+            and basis.score >= ranked[0].score * s.keep_within
+            and not any(x.law for x in chosen)
+        ):
+            if len(passages_used) >= s.max_citations:
+                rests_on = pool[basis.passage].basis_for
+                drop = next(p for p in reversed(passages_used) if pool[p].chunk_id != rests_on)
+                chosen = [x for x in chosen if x.passage != drop]
+                words = sum(len(x.text.split()) for x in chosen)
+            chosen.append(basis)
+            words += len(basis.text.split())
         # Neighbours: the sentence after one of the two best often completes it ("Following the
         # course..."), and a best sentence opening with "This"/"They" needs the one before.
         by_place = {(x.passage, x.position): x for x in sentences}

@@ -85,6 +85,41 @@ def provision_keys(text: str, metadata: Mapping[str, Any]) -> list[str]:
     return []
 
 
+# Statutory guidance names the provisions a section rests on: "Relevant legislation: Sections
+# 36, 37 and 40 of the Children and Families Act 2014 and Regulations 4, 5, and 13 of the SEND
+# Regulations 2014" (the SEND Code, at the head of each section of chapter 9).
+_RELEVANT_LEGISLATION = re.compile(r"^\s*Relevant legislation:\s*(?P<refs>.+)$", re.I | re.M)
+_REFERENCE_GROUP = re.compile(
+    r"\b(?P<kind>sections?|regulations?)\s+"
+    r"(?P<numbers>\d{1,3}[A-Z]?(?:\s*(?:,\s*(?:and\s+)?|and\s+)\d{1,3}[A-Z]?)*)"
+    r",?\s+of\s+the\s+(?P<document>[A-Z][\w ()’',-]*?\b(?:Act|Regulations)\s+\d{4})",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class LegalBasis:
+    """A provision a passage of guidance names as its legal basis: the document as the
+    guidance names it ('Children and Families Act 2014') and the key ``provision_keys``
+    gives the provision ('s.36', 'reg.13')."""
+
+    document: str
+    key: str
+
+
+def legal_bases(text: str) -> list[LegalBasis]:
+    """The provisions a passage's 'Relevant legislation:' line names, in the order named."""
+    found: list[LegalBasis] = []
+    for line in _RELEVANT_LEGISLATION.finditer(text):
+        for group in _REFERENCE_GROUP.finditer(line.group("refs")):
+            prefix = "s." if group.group("kind").lower().startswith("section") else "reg."
+            for number in re.findall(r"\d{1,3}[A-Z]?", group.group("numbers")):
+                basis = LegalBasis(group.group("document"), prefix + number)
+                if basis not in found:
+                    found.append(basis)
+    return found
+
+
 def starts_part(line: str, part: str) -> bool:
     """Whether a line starts subsection ``part`` ('2': "- (2) ...") or numbered paragraph
     ``part`` ('9.40': "9.40 The whole process ...")."""

@@ -32,7 +32,7 @@ from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from assistant.glossary import CorpusForms, corpus_forms, expand, expansions, spell_out
-from assistant.pinpoint import AskedProvision, asked_provisions, provision_keys
+from assistant.pinpoint import AskedProvision, asked_provisions, legal_bases, provision_keys
 from assistant.sentence_vectors import SentenceVectors
 from assistant.settings import RetrievalSettings
 from assistant.text import COMPOUND, STOPWORDS, TOKEN, split_sentences, unit_vector
@@ -213,6 +213,35 @@ def _cited_provision(meta: dict[str, Any], provision: AskedProvision) -> str:
     return f"{name}{joiner}{provision.key}".strip(", ")
 
 
+def bases_index(
+    nodes: Sequence[TextNode],
+    documents: dict[str, dict[str, Any]],
+    provisions: dict[str, list[int]],
+) -> dict[str, list[str]]:
+    """Each section of statutory guidance that names its legal basis ('Relevant legislation:
+    Section 36 of the Children and Families Act 2014 and Regulations 3 and 4 of the SEND
+    Regulations 2014'), as '<doc_id>|<section path>', to the provisions it names that the
+    corpus holds ('<doc_id>|s.36', keys of ``provisions``). Read once per index generation."""
+    legislation = {
+        d: doc["meta"]
+        for d, doc in documents.items()
+        if doc["meta"].get("doc_type") == "legislation"
+    }
+    index: dict[str, list[str]] = {}
+    for node in nodes:
+        meta = node.metadata
+        if meta.get("doc_type") != "statutory-guidance":
+            continue
+        for basis in legal_bases(node.get_content(MetadataMode.NONE)):
+            for doc_id, doc_meta in legislation.items():
+                key = f"{doc_id}|{basis.key}"
+                if key in provisions and _names_document(basis.document, doc_meta):
+                    found = index.setdefault(f"{meta.get('doc_id')}|{meta.get('section', '')}", [])
+                    if key not in found:
+                        found.append(key)
+    return index
+
+
 @dataclass(frozen=True)
 class ChunkMap:
     """Where each chunk sits in the node sequence, so that a chunk is found by id, by place
@@ -225,6 +254,7 @@ class ChunkMap:
     definitions: dict[str, list[int]]
     documents: dict[str, dict[str, Any]]  # doc_id -> {"meta": first chunk's, "passages": n}
     provisions: dict[str, list[int]]  # "<doc_id>|s.20" -> positions (provisions_index)
+    bases: dict[str, list[str]]  # "<doc_id>|<section>" -> provisions keys (bases_index)
 
     @classmethod
     def of(cls, nodes: Sequence[TextNode]) -> ChunkMap:
@@ -237,8 +267,14 @@ class ChunkMap:
             by_place[(str(meta.get("doc_id")), int(meta.get("chunk_index", -1)))] = position
             entry = documents.setdefault(str(meta.get("doc_id", "")), {"meta": meta, "passages": 0})
             entry["passages"] += 1
+        provisions = provisions_index(nodes)
         return cls(
-            position_of, by_place, definitions_index(nodes), documents, provisions_index(nodes)
+            position_of,
+            by_place,
+            definitions_index(nodes),
+            documents,
+            provisions,
+            bases_index(nodes, documents, provisions),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -248,6 +284,7 @@ class ChunkMap:
             "definitions": self.definitions,
             "documents": self.documents,
             "provisions": self.provisions,
+            "bases": self.bases,
         }
 
     @classmethod
@@ -258,6 +295,7 @@ class ChunkMap:
             definitions={str(k): [int(x) for x in v] for k, v in data["definitions"].items()},
             documents=dict(data["documents"]),
             provisions={str(k): [int(x) for x in v] for k, v in data["provisions"].items()},
+            bases={str(k): [str(x) for x in v] for k, v in data["bases"].items()},
         )
 
 
@@ -483,6 +521,7 @@ class Retriever:
             results, defining + [c.node for c in named if c.node.node_id not in definition_ids]
         )
         results = self._with_neighbours(results)
+        legal = asks_what_the_law_says(question)
         if scope is not None and not scope.everything:
             results = [r for r in results if scope.admits(r.node.metadata)]
         if not results:
@@ -493,7 +532,6 @@ class Retriever:
         per_sentence = self.sentence_similarities(ids, q)
         if self.settings.rerank and per_sentence:
             top = max(float(r.score or 0.0) for r in results) or 1.0
-            legal = asks_what_the_law_says(question)
 
             def rerank_score(r: NodeWithScore) -> float:
                 sims = per_sentence.get(r.node.node_id) or (0.0,)
@@ -513,6 +551,9 @@ class Retriever:
             results = sorted(results, key=rerank_score, reverse=True)
         if named_rank:  # asked for by number: those chunks first, in the order named
             results = sorted(results, key=lambda r: named_rank.get(r.node.node_id, len(named)))
+        basis_for: dict[str, str] = {}
+        if legal and not named_rank:
+            results, basis_for = self._with_legal_basis(results, q, dense, per_sentence)
         passages = [
             _passage(r, dense.get(r.node.node_id), per_sentence.get(r.node.node_id))
             for r in results[:k]
@@ -521,7 +562,67 @@ class Retriever:
             replace(p, named=named_sub[p.chunk_id]) if p.chunk_id in named_sub else p
             for p in passages
         ]
+        passages = [
+            replace(p, basis_for=basis_for[p.chunk_id]) if p.chunk_id in basis_for else p
+            for p in passages
+        ]
         return [self.whole_provisions(p, q) for p in passages]
+
+    def legal_basis(self, meta: dict[str, Any]) -> list[str]:
+        """The provisions (``ChunkMap.provisions`` keys) a passage of statutory guidance rests
+        on: those its section names as its relevant legislation, or the nearest section above
+        it that names some."""
+        parts = str(meta.get("section", "")).split(" > ")
+        for n in range(len(parts), 0, -1):
+            found = self.chunk_map.bases.get(f"{meta.get('doc_id')}|{' > '.join(parts[:n])}")
+            if found:
+                return found
+        return []
+
+    def _with_legal_basis(
+        self,
+        results: list[NodeWithScore],
+        q: np.ndarray,
+        dense: dict[str, float],
+        per_sentence: dict[str, tuple[float, ...]],
+    ) -> tuple[list[NodeWithScore], dict[str, str]]:
+        """For a question asking what the law requires: the first of the best few passages
+        that is statutory guidance naming its legal basis brings the chunk of those provisions
+        closest to the question (the re-rank's blend of its best sentence and the whole chunk),
+        put just before it (moved up if it was already further down). Returns the results and {provision chunk: guidance chunk}.
+        ``dense`` and ``per_sentence`` gain the provision's similarities."""
+        for r in results[: self.settings.basis_of_top]:
+            if r.node.metadata.get("doc_type") != "statutory-guidance":
+                continue
+            positions = [
+                i
+                for key in self.legal_basis(r.node.metadata)
+                for i in self.chunk_map.provisions[key][: self.settings.provision_limit]
+            ]
+            if not positions:
+                continue
+            ids = [self.nodes[i].node_id for i in positions]
+            sims = self.sentence_similarities(ids, q)
+            near = self.dense_similarities(ids, q)
+            closeness = {  # the re-rank's blend of the two, without the fused score
+                c: self.settings.rerank_best_sentence * max(sims.get(c) or (0.0,))
+                + self.settings.rerank_passage * near.get(c, 0.0)
+                for c in ids
+            }
+            best = max(ids, key=closeness.__getitem__)
+            node = self.node_by_id(best)
+            if node is None or best not in sims:
+                return results, {}
+            per_sentence[best] = sims[best]
+            dense[best] = near[best]
+            ranked = [x.node.node_id for x in results]
+            if best in ranked and ranked.index(best) < ranked.index(r.node.node_id):
+                return results, {best: r.node.node_id}  # already before the guidance
+            rest = [x for x in results if x.node.node_id != best]
+            at = rest.index(r)
+            moved = NodeWithScore(node=node, score=r.score)
+            return rest[:at] + [moved] + rest[at:], {best: r.node.node_id}
+        return results, {}
 
     def whole_provisions(self, passage: Passage, q: np.ndarray) -> Passage:
         """A chunk of legislation with the provisions it shares with the chunks beside it made

@@ -120,10 +120,20 @@ class RetrievalSettings(BaseModel):
         "the Code's restatement of it. Small: a tie-breaker between near-equal passages.",
     )
     definition_limit: int = Field(3, description="Most defining chunks added per question.")
+    basis_of_top: int = Field(
+        3,
+        description="For a question asking what the law requires ('must', 'duty', 'legally'), "
+        "the first of this many best passages that is statutory guidance naming its legal "
+        "basis ('Relevant legislation: Section 36 of the Children and Families Act 2014 and "
+        "Regulation 4 of the SEND Regulations 2014') brings the provision it names that is "
+        "closest to the question, put just before it (issue 8: the provision itself is "
+        "preferred to the guidance restating it, and quoted with it). 0 turns it off.",
+    )
     provision_limit: int = Field(
         4,
         description="Most chunks of one provision the question names by number ('section 20 "
-        "of the ALN Act', 'para 9.40') put first among the passages.",
+        "of the ALN Act', 'para 9.40') put first among the passages; also the most chunks of "
+        "each provision read when looking for a legal basis (basis_of_top).",
     )
     neighbour_of_top: int = Field(
         5,

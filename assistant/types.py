@@ -184,3 +184,6 @@ class Passage:
     # the question names this passage's provision by number ("section 20 of the ALN Act"):
     # None when it does not, "" for the whole provision, "2" for its subsection (2)
     named: str | None = None
+    # the question asks what the law requires, and this provision is the legal basis that
+    # this passage of statutory guidance names ('Relevant legislation: ...'): its chunk_id
+    basis_for: str = ""

@@ -41,6 +41,11 @@ def _cited_text(answer) -> str:
             "Learner’s Voice Case study",
         ),
         ("When do I step back?", "how and when to step-in and how and when to step-back"),
+        (  # the Code restates it; the Regulation the Code names as its basis is quoted too
+            "Within how many weeks must an EHC plan be issued after a request for an EHC "
+            "needs assessment?",
+            "in any event within 20 weeks of the local authority receiving a request",
+        ),
     ],
 )
 def test_an_answer_cites_the_passage_that_holds_the_fact(real_assistant, question, fact):

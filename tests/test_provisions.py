@@ -11,7 +11,7 @@ from llama_index.core.schema import MetadataMode
 from assistant.answer import DISAGREE_LABEL, PARTIAL_LABEL, ExtractiveAnswerer
 from assistant.backends import HashEmbedding
 from assistant.core import ADVICE_ENGLAND, ADVICE_WALES, asks_to_compare, where_to_get_advice
-from assistant.pinpoint import cite_label, legal_force, pinpoint
+from assistant.pinpoint import LegalBasis, cite_label, legal_bases, legal_force, pinpoint
 from assistant.retrieval import Vocabulary, defined_term
 from assistant.settings import AnswerSettings, StatusModelSettings
 from assistant.text import split_sentences
@@ -119,7 +119,7 @@ def test_a_lead_in_that_is_also_an_item_of_the_list_above_it_is_quoted_once():
     ranked += [x for x in sentences if x not in ranked]
     for x, score in zip(ranked, (1.0, 0.95, 0.1, 0.1, 0.1), strict=True):
         x.score = score
-    chosen = answerer._select(ranked, sentences)
+    chosen = answerer._select(ranked, sentences, [hubs])
     texts = [x.text for x in chosen]
     assert texts.count("Two documents were made:") == 1, texts
     assert len(texts) == len(set(texts))
@@ -603,3 +603,137 @@ def test_a_short_form_followed_by_another_kind_of_document_does_not_name_this_on
     assert not _names_document("section 19 of the SEND Code", regulations)
     assert _names_document("section 19 of the SEND Code", code)
     assert not _names_document("regulation 12 of the SEND Regulations", code)
+
+
+def test_a_subsection_after_a_lead_in_with_items_is_not_quoted_as_one_of_its_items():
+    # "(2)" follows the items of "(1) ... to—": it is a subsection of its own, not a fourth
+    # item, so an answer quoting (1) does not bring (2) along.
+    from assistant.answer import _candidates
+
+    by_text = {x.text: x for x in _candidates([LAW])}
+    assert by_text["(2) The copy must be given within 7 weeks of the decision."].intro is None
+    assert by_text["(b) the head teacher of the school, and"].intro == 0
+    sentences = _candidates([LAW])
+    ranked = sorted(sentences, key=lambda x: x.position)
+    for x in ranked:
+        x.score = 1.0 if x.position == 0 else 0.1
+    chosen = [x.text for x in _answerer(ALWAYS, (LAW,))._select(ranked, sentences, [LAW])]
+    assert "(c) the local authority." in chosen
+    assert not any("7 weeks" in text for text in chosen), chosen
+
+
+def test_the_relevant_legislation_line_of_guidance_is_read_as_its_legal_basis():
+    line = (
+        "Relevant legislation: Sections 36, 37 and 40 of the Children and Families Act 2014 "
+        "and Regulations 4, 5, and 13 of the SEND Regulations 2014\n"
+        "9.39 The process must be carried out in a timely manner."
+    )
+    cfa, regs = "Children and Families Act 2014", "SEND Regulations 2014"
+    assert legal_bases(line) == [
+        LegalBasis(cfa, "s.36"),
+        LegalBasis(cfa, "s.37"),
+        LegalBasis(cfa, "s.40"),
+        LegalBasis(regs, "reg.4"),
+        LegalBasis(regs, "reg.5"),
+        LegalBasis(regs, "reg.13"),
+    ]
+    # a Schedule, or Regulations named without numbers, are not provisions to look up
+    assert legal_bases(
+        "Relevant legislation: Section 30 of the Children and Families Act 2014 and Schedule "
+        "2(14) of the SEND Regulations 2014, the Special Educational Needs (Personal Budgets) "
+        "Regulations 2014"
+    ) == [LegalBasis(cfa, "s.30")]
+    assert legal_bases("9.40 Section 36 of the Children and Families Act 2014 applies.") == []
+
+
+def _guidance(n: int, words: str) -> Passage:
+    return replace(CODE, chunk_id=f"code::00{n}", text=f"9.{n} The governing body {words}.")
+
+
+def test_guidance_quoted_for_a_law_question_brings_the_provision_it_names_in_place_of_another():
+    question = "Must the governing body give a copy of the plan to the local authority?"
+    guidance = [
+        _guidance(40, "must give a copy of the plan to the local authority"),
+        _guidance(50, "must give the local authority a copy of the plan quickly"),
+        _guidance(60, "must give a copy of the plan to the local authority by post"),
+    ]
+    provision = replace(
+        LAW,
+        text="- (1) The governing body must give a copy of the plan to—\n"
+        "- (a) the child's parent, and\n- (b) the local authority.\n"
+        "- (2) The copy must be given within 7 weeks of the decision.",
+    )
+    answerer = ExtractiveAnswerer(
+        AnswerSettings(status_model=ALWAYS, max_citations=3),
+        HashEmbedding(),
+        Vocabulary([p.text for p in (*guidance, provision)]),
+    )
+    # three passages of guidance fill the citations: the provision is not quoted ...
+    plain = answerer.answer(question, [*guidance, provision], None)
+    assert [s.doc_id for s in plain.sources] == ["code", "code", "code"]
+    # ... unless retrieval found it as the legal basis of a quoted one: then it takes the
+    # place of the least relevant other passage, quoted whole
+    law = replace(provision, basis_for=guidance[0].chunk_id)
+    draft = answerer.answer(question, [*guidance, law], None)
+    assert len(draft.sources) == 3 and "act" in {s.doc_id for s in draft.sources}
+    assert "9.40 The governing body must give a copy of the plan to the local authority." in (
+        draft.text
+    )
+    for line in ("(1) The governing body must give a copy of the plan to—", "(b) the local"):
+        assert line in draft.text
+    assert "7 weeks" not in draft.text
+    assert items_without_lead_in(draft.text, [s.to_citation() for s in draft.sources]) == []
+    # a provision far from the question is not quoted, legal basis or not
+    far = replace(law, text="- (1) Regulations may make provision about fees.")
+    draft = answerer.answer(question, [*guidance, far], None)
+    assert "fees" not in draft.text
+
+
+def _based_corpus_assistant(tmp_path, settings_factory):
+    """An Act and a Code whose section names the Act's section 2 as its legal basis."""
+    from assistant.core import build_assistant
+    from ingest.pipeline import run_ingest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "act.md").write_text(
+        "---\ntitle: Example Families Act 2014\ncite_as: Example Families Act 2014\n"
+        "jurisdiction: England\ndoc_type: legislation\n---\n# Example Families Act 2014\n\n"
+        "## PART 1 — Plans\n\n#### Plans\n\n##### 1\n\n- (1) A plan is kept by the body.\n\n"
+        "#### Review of plans\n\n##### 2\n\n"
+        "- (1) The local authority must review the plan within 12 months.\n\n"
+        "- (2) The local authority may review a plan sooner.\n",
+        encoding="utf-8",
+    )
+    (corpus / "code.md").write_text(
+        "---\ntitle: Example Code of Practice\ncite_as: Example Code 2015\n"
+        "jurisdiction: England\ndoc_type: statutory-guidance\n---\n# Example Code of Practice\n\n"
+        "## 1 Reviews\n\n### Reviewing a plan\n\n"
+        "Relevant legislation: Section 2 of the Example Families Act 2014\n\n"
+        "1.1 Reviews must be held at least once a year, in a place the family can reach.\n\n"
+        "#### Reviews in the early years\n\n"
+        "1.2 Reviews for young children must be held more often, every three to six months.\n",
+        encoding="utf-8",
+    )
+    settings = settings_factory(tmp_path, corpus)
+    run_ingest(settings, progress=False)
+    return build_assistant(settings)
+
+
+def test_a_law_question_retrieves_the_provision_guidance_names_before_that_guidance(
+    tmp_path, settings_factory
+):
+    bot = _based_corpus_assistant(tmp_path, settings_factory)
+    retriever = bot.retriever
+    code_ids = {n.node_id: n for n in retriever.nodes if n.metadata["doc_id"] == "code.md"}
+    # the section and the sections below it rest on what it names
+    for node in code_ids.values():
+        assert retriever.legal_basis(node.metadata) == ["act.md|s.2"], node.metadata["section"]
+    passages = bot.retrieve("Must reviews for young children be held more often?")
+    first_code = next(i for i, p in enumerate(passages) if p.chunk_id in code_ids)
+    provision = passages[first_code - 1]
+    assert provision.metadata["doc_id"] == "act.md" and provision.basis_for
+    assert "s.2" in provision.metadata["section"]
+    # a question that does not ask what the law requires is left as ranked
+    plain = bot.retrieve("When are reviews for young children held?")
+    assert not any(p.basis_for for p in plain)
