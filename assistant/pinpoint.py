@@ -85,16 +85,22 @@ def provision_keys(text: str, metadata: Mapping[str, Any]) -> list[str]:
     return []
 
 
-# Statutory guidance names the provisions a section rests on: "Relevant legislation: Sections
-# 36, 37 and 40 of the Children and Families Act 2014 and Regulations 4, 5, and 13 of the SEND
-# Regulations 2014" (the SEND Code, at the head of each section of chapter 9).
-_RELEVANT_LEGISLATION = re.compile(r"^\s*Relevant legislation:\s*(?P<refs>.+)$", re.I | re.M)
-_REFERENCE_GROUP = re.compile(
-    r"\b(?P<kind>sections?|regulations?)\s+"
-    r"(?P<numbers>\d{1,3}[A-Z]?(?:\s*(?:,\s*(?:and\s+)?|and\s+)\d{1,3}[A-Z]?)*)"
-    r",?\s+of\s+the\s+(?P<document>[A-Z][\w ()’',-]*?\b(?:Act|Regulations)\s+\d{4})",
+# Statutory guidance names the provisions a section rests on in a line at its head
+# ("Relevant legislation: Sections 36, 37 and 40 of the Children and Families Act 2014 and
+# Regulations 4 and 13 of the SEND Regulations 2014": the SEND Code's chapter 9).
+_RELEVANT_LINE = re.compile(r"^\s*Relevant legislation:\s*(?P<refs>.+)$", re.I | re.M)
+_NUMBER = r"\d{1,3}[A-Z]{0,3}(?!\d)(?:\([0-9a-z]{1,4}\))?"
+_NUMBERS = re.compile(
+    rf"\b(?P<kind>sections?|regulations?|s\.|regs?\.)\s*"
+    rf"(?P<numbers>{_NUMBER}(?:\s*(?:,|and|to|–|-)\s*(?:and\s+)?(?:sections?\s+)?{_NUMBER})*)",
     re.I,
 )
+# a document's name: capitalised words and the small words between them, up to its year
+_DOCUMENT = re.compile(
+    r"(?P<document>\b[A-Z][\w’'-]*(?: (?:[A-Z(][\w()’',-]*|and|of|for|the|in|on|to)){0,12}? "
+    r"(?:Act|Regulations) \d{4})"
+)
+_OF_THE = re.compile(r"^,?\s+of\s+the\s+")
 
 
 @dataclass(frozen=True)
@@ -107,16 +113,64 @@ class LegalBasis:
     key: str
 
 
-def legal_bases(text: str) -> list[LegalBasis]:
-    """The provisions a passage's 'Relevant legislation:' line names, in the order named."""
+def _numbers(text: str) -> list[str]:
+    """'36, 37 and 40' -> ['36', '37', '40']; '51-57' or '36 – 50' -> each number between;
+    '19(c)' -> ['19']."""
+    out: list[str] = []
+    parts = re.findall(rf"({_NUMBER})|(–|-|\bto\b)", text)
+    ranged = False
+    for number, dash in parts:
+        if dash:
+            ranged = True
+            continue
+        number = re.sub(r"\(.*\)$", "", number)
+        if ranged and out and out[-1].isdigit() and number.isdigit():
+            out += [str(n) for n in range(int(out[-1]) + 1, int(number) + 1)][:30]
+        else:
+            out.append(number)
+        ranged = False
+    return list(dict.fromkeys(out))
+
+
+def legislation_named(text: str) -> list[LegalBasis]:
+    """The numbered sections and regulations a list of legislation names, each with the
+    document it belongs to: the one named just after it ('Section 36 of the Children and
+    Families Act 2014'), else the last one named before it ('The following sections of the
+    Children and Families Act 2014: ... Section 66'). Documents named without numbers
+    ('The Equality Act 2010') give nothing."""
     found: list[LegalBasis] = []
-    for line in _RELEVANT_LEGISLATION.finditer(text):
-        for group in _REFERENCE_GROUP.finditer(line.group("refs")):
-            prefix = "s." if group.group("kind").lower().startswith("section") else "reg."
-            for number in re.findall(r"\d{1,3}[A-Z]?", group.group("numbers")):
-                basis = LegalBasis(group.group("document"), prefix + number)
-                if basis not in found:
-                    found.append(basis)
+    last: str | None = None
+    position = 0
+    while True:
+        numbers = _NUMBERS.search(text, position)
+        stop = numbers.start() if numbers else len(text)
+        for document in _DOCUMENT.finditer(text, position, stop):
+            last = document.group("document")
+        if numbers is None:
+            return found
+        after = _OF_THE.match(text[numbers.end() :])
+        owner = last
+        position = numbers.end()
+        if after:
+            named = _DOCUMENT.match(text, numbers.end() + after.end())
+            if named:
+                owner = last = named.group("document")
+                position = named.end()
+        if owner is None:
+            continue
+        kind = numbers.group("kind").lower()
+        prefix = "s." if kind.startswith("s") else "reg."
+        for number in _numbers(numbers.group("numbers")):
+            basis = LegalBasis(owner, prefix + number)
+            if basis not in found:
+                found.append(basis)
+
+
+def legal_bases(text: str) -> list[LegalBasis]:
+    """The provisions the 'Relevant legislation:' lines of a passage name, in the order named."""
+    found: list[LegalBasis] = []
+    for line in _RELEVANT_LINE.finditer(text):
+        found += [b for b in legislation_named(line.group("refs")) if b not in found]
     return found
 
 

@@ -220,7 +220,7 @@ def bases_index(
 ) -> dict[str, list[str]]:
     """Each section of statutory guidance that names its legal basis ('Relevant legislation:
     Section 36 of the Children and Families Act 2014 and Regulations 3 and 4 of the SEND
-    Regulations 2014'), as '<doc_id>|<section path>', to the provisions it names that the
+    Regulations 2014'), as '<doc_id>|<section path>', to the provisions named that the
     corpus holds ('<doc_id>|s.36', keys of ``provisions``). Read once per index generation."""
     legislation = {
         d: doc["meta"]
@@ -232,11 +232,12 @@ def bases_index(
         meta = node.metadata
         if meta.get("doc_type") != "statutory-guidance":
             continue
+        section = str(meta.get("section", ""))
         for basis in legal_bases(node.get_content(MetadataMode.NONE)):
             for doc_id, doc_meta in legislation.items():
                 key = f"{doc_id}|{basis.key}"
                 if key in provisions and _names_document(basis.document, doc_meta):
-                    found = index.setdefault(f"{meta.get('doc_id')}|{meta.get('section', '')}", [])
+                    found = index.setdefault(f"{meta.get('doc_id')}|{section}", [])
                     if key not in found:
                         found.append(key)
     return index
@@ -586,12 +587,15 @@ class Retriever:
         dense: dict[str, float],
         per_sentence: dict[str, tuple[float, ...]],
     ) -> tuple[list[NodeWithScore], dict[str, str]]:
-        """For a question asking what the law requires: the first of the best few passages
-        that is statutory guidance naming its legal basis brings the chunk of those provisions
-        closest to the question (the re-rank's blend of its best sentence and the whole chunk),
-        put just before it (moved up if it was already further down). Returns the results and {provision chunk: guidance chunk}.
+        """For a question asking what the law requires, unless a provision already comes first:
+        the first of the best few passages that is statutory guidance naming its legal basis
+        brings the chunk of those provisions closest to the question (the re-rank's blend of
+        its best sentence and the whole chunk), put just before it (moved up if it was
+        already further down). Returns the results and {provision chunk: guidance chunk};
         ``dense`` and ``per_sentence`` gain the provision's similarities."""
         for r in results[: self.settings.basis_of_top]:
+            if r.node.metadata.get("doc_type") == "legislation":
+                return results, {}  # a provision already comes first
             if r.node.metadata.get("doc_type") != "statutory-guidance":
                 continue
             positions = [

@@ -644,6 +644,10 @@ def test_the_relevant_legislation_line_of_guidance_is_read_as_its_legal_basis():
         "Regulations 2014"
     ) == [LegalBasis(cfa, "s.30")]
     assert legal_bases("9.40 Section 36 of the Children and Families Act 2014 applies.") == []
+    # ranges, subsections, and numbers written before the document they belong to
+    assert legal_bases(
+        "Relevant legislation: The Children and Families Act 2014 Sections 51 – 53 and 19(c)"
+    ) == [LegalBasis(f"The {cfa}", f"s.{n}") for n in (51, 52, 53, 19)]
 
 
 def _guidance(n: int, words: str) -> Passage:
