@@ -543,23 +543,30 @@ def _figures(text: str) -> set[tuple[str, str]]:
 
 def disagreeing_figures(chosen: list[_Sentence], sources: list[Source], pool: list[Passage]) -> str:
     """A fixed note when cited passages of different documents state different figures in
-    the same unit (an outdated copy saying '40 hours' beside '6 hours'), showing both."""
-    by_unit: dict[str, dict[str, tuple[int, str]]] = {}
+    the same unit for the same thing (an outdated copy saying '40 hours' beside '6 hours'),
+    showing both. The same thing: the two sentences say the same once their figures are set
+    aside; 'decide within 6 weeks' and 'issue the plan within 20 weeks' are two time limits,
+    not a disagreement."""
     n_of = {src.chunk_id: src.n for src in sources}
+    stated: list[tuple[str, str, int, str, str]] = []  # figure, unit, [n], document, the rest
     for sent in chosen:
         passage = pool[sent.passage]
         n = n_of.get(passage.chunk_id)
         if n is None:
             continue
         doc = str(passage.metadata.get("doc_id", ""))
+        rest = _FIGURE.sub(" ", sent.text)
         for value, unit in _FIGURE.findall(sent.text):
-            key = unit.lower().rstrip("s")
-            by_unit.setdefault(key, {}).setdefault(f"{value} {unit}", (n, doc))
-    for figures in by_unit.values():
-        docs = {doc for _, doc in figures.values()}
-        if len(figures) > 1 and len(docs) > 1:
-            shown = "; ".join(f"{fig} [{n}]" for fig, (n, _) in figures.items())
-            return DISAGREE_LABEL + shown + "."
+            stated.append((f"{value} {unit}", unit.lower().rstrip("s"), n, doc, rest))
+    for i, (fig, unit, n, doc, rest) in enumerate(stated):
+        for other, other_unit, m, other_doc, other_rest in stated[i + 1 :]:
+            if (
+                unit == other_unit
+                and fig != other
+                and doc != other_doc
+                and _near_duplicate(rest, other_rest)
+            ):
+                return DISAGREE_LABEL + f"{fig} [{n}]; {other} [{m}]."
     return ""
 
 

@@ -209,6 +209,26 @@ def test_passages_that_disagree_on_a_figure_are_both_shown():
     assert "6 hours" in draft.text and "40 hours" in draft.text
 
 
+def test_two_time_limits_for_two_steps_are_not_called_a_disagreement():
+    code = replace(
+        CODE,
+        text="9.41 The local authority must decide whether to assess within 6 weeks of the "
+        "request.",
+    )
+    regulation = replace(
+        LAW,
+        text="- (2) The local authority must issue the finalised plan within 20 weeks of the "
+        "request.",
+    )
+    draft = _answerer(ALWAYS, (code, regulation)).answer(
+        "Within how many weeks must the local authority act on the request?",
+        [code, regulation],
+        None,
+    )
+    assert "6 weeks" in draft.text and "20 weeks" in draft.text
+    assert DISAGREE_LABEL not in draft.text
+
+
 def test_refusals_signpost_advice_for_the_country_asked_about():
     assert where_to_get_advice("Can my son's IDP be stopped in Wales?") == ADVICE_WALES
     assert where_to_get_advice("Can the council refuse an EHCP assessment?") == ADVICE_ENGLAND
