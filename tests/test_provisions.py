@@ -460,37 +460,42 @@ def test_a_question_naming_a_provision_finds_its_words_in_the_questions_own_form
     assert asked_provisions("section 9.40 of the Code") == [AskedProvision("para 9.40", "9.40")]
 
 
-def _numbered_corpus_assistant(tmp_path, settings_factory):
-    """Two Acts that both have a section 2, and a Code with numbered paragraphs."""
+def _assistant_over(tmp_path, settings_factory, files: dict[str, str]):
+    """An assistant over a corpus of these files (name: text), ingested with the fake model."""
     from assistant.core import build_assistant
     from ingest.pipeline import run_ingest
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    for name, title, country in (
-        ("wales-act.md", "Example Learning (Wales) Act", "Wales"),
-        ("england-act.md", "Example Families Act", "England"),
-    ):
-        (corpus / name).write_text(
-            f"---\ntitle: {title} 2018\ncite_as: {title} 2018\njurisdiction: {country}\n"
-            f"doc_type: legislation\n---\n# {title} 2018\n\n## PART 1 — Plans\n\n"
-            "#### Plans\n\n##### 1\n\n- (1) A plan is kept by the body.\n\n"
-            f"#### Reviews of plans in {country}\n\n##### 2\n\n"
-            f"- (1) The {country} body must review each plan every year.\n\n"
-            f"- (2) The {country} body may review a plan sooner.\n\n"
-            f"- (3) A review in {country} must consider the views of the parent.\n",
-            encoding="utf-8",
-        )
-    (corpus / "code.md").write_text(
-        "---\ntitle: Example Code of Practice\ncite_as: Example Code 2015\njurisdiction: England\n"
-        "doc_type: statutory-guidance\n---\n# Example Code of Practice\n\n## 1 Reviews\n\n"
-        "1.1 Reviews should be held in a place the family can reach.\n\n"
-        "1.2 The setting should send the reports two weeks before the meeting.\n",
-        encoding="utf-8",
-    )
+    for name, text in files.items():
+        (corpus / name).write_text(text, encoding="utf-8")
     settings = settings_factory(tmp_path, corpus)
     run_ingest(settings, progress=False)
     return build_assistant(settings)
+
+
+def _numbered_corpus_assistant(tmp_path, settings_factory):
+    """Two Acts that both have a section 2, and a Code with numbered paragraphs."""
+    files = {
+        name: f"---\ntitle: {title} 2018\ncite_as: {title} 2018\njurisdiction: {country}\n"
+        f"doc_type: legislation\n---\n# {title} 2018\n\n## PART 1 — Plans\n\n"
+        "#### Plans\n\n##### 1\n\n- (1) A plan is kept by the body.\n\n"
+        f"#### Reviews of plans in {country}\n\n##### 2\n\n"
+        f"- (1) The {country} body must review each plan every year.\n\n"
+        f"- (2) The {country} body may review a plan sooner.\n\n"
+        f"- (3) A review in {country} must consider the views of the parent.\n"
+        for name, title, country in (
+            ("wales-act.md", "Example Learning (Wales) Act", "Wales"),
+            ("england-act.md", "Example Families Act", "England"),
+        )
+    }
+    files["code.md"] = (
+        "---\ntitle: Example Code of Practice\ncite_as: Example Code 2015\njurisdiction: England\n"
+        "doc_type: statutory-guidance\n---\n# Example Code of Practice\n\n## 1 Reviews\n\n"
+        "1.1 Reviews should be held in a place the family can reach.\n\n"
+        "1.2 The setting should send the reports two weeks before the meeting.\n"
+    )
+    return _assistant_over(tmp_path, settings_factory, files)
 
 
 def test_a_question_naming_a_section_of_a_named_act_is_answered_with_that_section(
@@ -715,33 +720,24 @@ def test_guidance_quoted_for_a_law_question_brings_the_provision_it_names_in_pla
 
 def _based_corpus_assistant(tmp_path, settings_factory):
     """An Act and a Code whose section names the Act's section 2 as its legal basis."""
-    from assistant.core import build_assistant
-    from ingest.pipeline import run_ingest
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "act.md").write_text(
+    act = (
         "---\ntitle: Example Families Act 2014\ncite_as: Example Families Act 2014\n"
         "jurisdiction: England\ndoc_type: legislation\n---\n# Example Families Act 2014\n\n"
         "## PART 1 — Plans\n\n#### Plans\n\n##### 1\n\n- (1) A plan is kept by the body.\n\n"
         "#### Review of plans\n\n##### 2\n\n"
         "- (1) The local authority must review the plan within 12 months.\n\n"
-        "- (2) The local authority may review a plan sooner.\n",
-        encoding="utf-8",
+        "- (2) The local authority may review a plan sooner.\n"
     )
-    (corpus / "code.md").write_text(
+    code = (
         "---\ntitle: Example Code of Practice\ncite_as: Example Code 2015\n"
         "jurisdiction: England\ndoc_type: statutory-guidance\n---\n# Example Code of Practice\n\n"
         "## 1 Reviews\n\n### Reviewing a plan\n\n"
         "Relevant legislation: Section 2 of the Example Families Act 2014\n\n"
         "1.1 Reviews must be held at least once a year, in a place the family can reach.\n\n"
         "#### Reviews in the early years\n\n"
-        "1.2 Reviews for young children must be held more often, every three to six months.\n",
-        encoding="utf-8",
+        "1.2 Reviews for young children must be held more often, every three to six months.\n"
     )
-    settings = settings_factory(tmp_path, corpus)
-    run_ingest(settings, progress=False)
-    return build_assistant(settings)
+    return _assistant_over(tmp_path, settings_factory, {"act.md": act, "code.md": code})
 
 
 def test_a_law_question_retrieves_the_provision_guidance_names_before_that_guidance(
