@@ -27,7 +27,7 @@ from assistant.pinpoint import (
 )
 from assistant.retrieval import Vocabulary
 from assistant.settings import AnswerSettings, StatusModelSettings
-from assistant.text import split_sentences, unit_vector
+from assistant.text import answer_type, missing_answer_type, split_sentences, unit_vector
 from assistant.types import Draft, Passage, Source, Status
 
 REFUSAL = "I couldn't find this in the guidance documents."
@@ -43,78 +43,6 @@ INJECTION = re.compile(
     re.I,
 )
 _ANAPHOR = re.compile(r"^(this|these|that|those|it|they|their|such|both|however|also)\b", re.I)
-_NUMBER_WORDS = (
-    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
-    r"twenty|thirty|forty|fifty|hundred|thousand|million|half|a few|several"
-)
-# What a question asks for, and what an answer to it must contain: a question asking for a sum
-# of money is not answered by a passage that states none, however close its words are.
-ANSWER_TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
-    (
-        "a sum of money",
-        re.compile(
-            r"\b(how much (money|funding|does|do|is|are|will|did)|cost|costs|fee|fees|"
-            r"price|salary|salaries|pay rate|hourly rate|in pounds|£)",
-            re.I,
-        ),
-        re.compile(r"£\s?\d|\b\d+p\b|\bpounds\b|free of charge|\bfree\b|no cost|low cost", re.I),
-    ),
-    (
-        "a percentage",
-        re.compile(r"\b(percentage|per cent|percent|proportion|what share|rate)\b", re.I),
-        re.compile(r"\d+(\.\d+)?\s?%|\bper ?cent\b|\b(half|third|quarter|majority)\b", re.I),
-    ),
-    (
-        "a length of time",
-        re.compile(
-            r"\b(how long|how soon|within (how many|what time)|timescale|time limit|"
-            r"deadline|how many (hours|days|weeks|months|years|terms))\b",
-            re.I,
-        ),
-        re.compile(
-            rf"\b(\d+|{_NUMBER_WORDS})[\s-]*(working |school |full |half )?"
-            r"(hours?|days?|weeks?|months?|years?|terms?|sessions?)\b|as soon as|annual|"
-            r"\bimmediately\b",
-            re.I,
-        ),
-    ),
-    (
-        "a number",
-        re.compile(r"\bhow many\b", re.I),
-        re.compile(rf"\d|\b({_NUMBER_WORDS}|dozen|all|none|no)\b", re.I),
-    ),
-]
-
-
-def answer_type(question: str) -> re.Pattern[str] | None:
-    """The pattern an answer to this question should match, if it asks for a figure."""
-    for _name, asks, gives in ANSWER_TYPES:
-        if asks.search(question):
-            return gives
-    return None
-
-
-_REFERENCES = re.compile(
-    r"(^|\s)[-–]?\s*\((\d{1,3}[A-Z]?|[a-z]{1,4})\)"  # list markers: (1) (a) (iv)
-    r"|\b(sections?|regulations?|paragraphs?|schedules?|parts?|chapters?|articles?|s\.|reg\.)"
-    r"\s*\d+[A-Z]?(\(\w+\))*"  # references: section 60(2), reg. 13
-    r"|\b(1[89]|20)\d\d\b"  # years, as in an Act's name
-    r"|\b(c|anaw|nawm|SI)\.?\s*\d+",  # chapter numbers: (c. 6), anaw 2
-    re.I,
-)
-
-
-def missing_answer_type(question: str, answer_text: str) -> str | None:
-    """The kind of fact the question asks for when the answer text states none of it.
-
-    List markers, section references and years are not figures: "(1)", "section 60" or
-    "Act 2014" does not answer "how many".
-    """
-    text = _REFERENCES.sub(" ", answer_text)
-    for name, asks, gives in ANSWER_TYPES:
-        if asks.search(question):
-            return None if gives.search(text) else name
-    return None
 
 
 @dataclass

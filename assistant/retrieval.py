@@ -36,7 +36,14 @@ from assistant.glossary import CorpusForms, corpus_forms, expand, expansions, sp
 from assistant.pinpoint import AskedProvision, asked_provisions, legal_bases, provision_keys
 from assistant.sentence_vectors import SentenceVectors
 from assistant.settings import RetrievalSettings
-from assistant.text import COMPOUND, STOPWORDS, TOKEN, split_sentences, unit_vector
+from assistant.text import (
+    COMPOUND,
+    STOPWORDS,
+    TOKEN,
+    missing_answer_type,
+    split_sentences,
+    unit_vector,
+)
 from assistant.types import Passage, Scope
 
 logger = logging.getLogger(__name__)
@@ -571,7 +578,7 @@ class Retriever:
             results = sorted(results, key=lambda r: named_rank.get(r.node.node_id, len(named)))
         basis_for: dict[str, str] = {}
         if legal and not named_rank:
-            results, basis_for = self._with_legal_basis(results, q, dense, per_sentence)
+            results, basis_for = self._with_legal_basis(results, q, dense, per_sentence, question)
         passages = [
             _passage(r, dense.get(r.node.node_id), per_sentence.get(r.node.node_id))
             for r in results[:k]
@@ -603,11 +610,13 @@ class Retriever:
         q: np.ndarray,
         dense: dict[str, float],
         per_sentence: dict[str, tuple[float, ...]],
+        question: str,
     ) -> tuple[list[NodeWithScore], dict[str, str]]:
         """For a question asking what the law requires, unless a provision already comes first:
         the first of the best few passages that is statutory guidance naming its legal basis
         brings the chunk of those provisions closest to the question (the re-rank's blend of
-        its best sentence and the whole chunk), put just before it (moved up if it was
+        its best sentence and the whole chunk; of those stating a figure of the kind asked, when
+        the question asks for one and any does), put just before it (moved up if it was
         already further down). Returns the results and {provision chunk: guidance chunk};
         ``dense`` and ``per_sentence`` gain the provision's similarities."""
         for r in results[: self.settings.basis_of_top]:
@@ -623,6 +632,13 @@ class Retriever:
             if not positions:
                 continue
             ids = [self.nodes[i].node_id for i in positions]
+            # asked for a figure (how long, how much), a provision stating one answers it
+            ids = [
+                c
+                for c in ids
+                if missing_answer_type(question, self.nodes[self.chunk_map.position_of[c]].text)
+                is None
+            ] or ids
             sims = self.sentence_similarities(ids, q)
             near = self.dense_similarities(ids, q)
             closeness = {  # the re-rank's blend of the two, without the fused score

@@ -757,3 +757,29 @@ def test_a_law_question_retrieves_the_provision_guidance_names_before_that_guida
     # a question that does not ask what the law requires is left as ranked
     plain = bot.retrieve("When are reviews for young children held?")
     assert not any(p.basis_for for p in plain)
+
+
+def test_a_law_question_asking_how_long_brings_the_provision_that_states_a_time(
+    tmp_path, settings_factory
+):
+    act = (
+        "---\ntitle: Example Families Act 2014\ncite_as: Example Families Act 2014\n"
+        "jurisdiction: England\ndoc_type: legislation\n---\n# Example Families Act 2014\n\n"
+        "## PART 1 — Plans\n\n#### Draft plans\n\n##### 2\n\n"
+        "- (1) A draft is sent to each family.\n\n"
+        "#### Comments on draft plans\n\n##### 3\n\n"
+        "- (1) Representations may be made within 15 days.\n"
+    )
+    code = (
+        "---\ntitle: Example Code of Practice\ncite_as: Example Code 2015\n"
+        "jurisdiction: England\ndoc_type: statutory-guidance\n---\n# Example Code of Practice\n\n"
+        "## 1 Plans\n\n### The draft plan\n\n"
+        "Relevant legislation: Sections 2 and 3 of the Example Families Act 2014\n\n"
+        "1.1 The local authority must give parents the draft plan and time to comment on the "
+        "draft plan.\n"
+    )
+    bot = _assistant_over(tmp_path, settings_factory, {"act.md": act, "code.md": code})
+    question = "How long must the local authority give parents to comment on the draft plan?"
+    bases = [p for p in bot.retrieve(question) if p.basis_for]
+    assert len(bases) == 1
+    assert "> s.3 " in bases[0].metadata["section"], bases[0].metadata
