@@ -387,6 +387,22 @@ class ExtractiveAnswerer:
                 chosen.append(x)
                 words += len(x.text.split())
         chosen.extend(x for x in leads if x not in chosen)  # a lead-in may be an item too
+        # A lead-in none of whose items fitted the budget says only "the following:": it goes
+        # (legislation's come whole below, items and all). Its own lead-in may then be left
+        # bare in turn (a nested list), so this is repeated.
+        introduced = {(x.passage, x.intro) for x in sentences if x.intro is not None}
+        while True:
+            shown = {(x.passage, x.intro) for x in chosen if x.intro is not None}
+            bare = [
+                x
+                for x in chosen
+                if not x.law
+                and (x.passage, x.position) in introduced
+                and (x.passage, x.position) not in shown
+            ]
+            if not bare or len(bare) == len(chosen):
+                break
+            chosen = [x for x in chosen if x not in bare]
         # Legislation is quoted by whole provision: a chosen sentence brings the rest of its
         # subsection (lead-in and every item), whatever the word budget. A numbered paragraph
         # of statutory guidance comes whole too when it is short enough to read as one quote.

@@ -783,3 +783,35 @@ def test_a_law_question_asking_how_long_brings_the_provision_that_states_a_time(
     bases = [p for p in bot.retrieve(question) if p.basis_for]
     assert len(bases) == 1
     assert "> s.3 " in bases[0].metadata["section"], bases[0].metadata
+
+
+def test_a_lead_in_none_of_whose_items_fit_is_not_shown_alone():
+    from assistant.answer import _candidates
+
+    long = "Settings should " + "plan transitions with families, " * 24 + "and review them."
+    passage = Passage(
+        "toolkit::3",
+        f"{long}\nThe hubs produced two documents:\n- a set of principles\n- a report template",
+        {"doc_id": "toolkit", "title": "Hubs toolkit", "doc_type": "practice-guidance"},
+        1.0,
+        0.8,
+    )
+    sentences = _candidates([passage])
+    by_text = {x.text: x for x in sentences}
+    lead = by_text["The hubs produced two documents:"]
+    ranked = [sentences[0], lead] + [x for x in sentences if x not in (sentences[0], lead)]
+    for x, score in zip(ranked, (1.0, 0.95, 0.1, 0.1), strict=False):
+        x.score = score
+    tight = ExtractiveAnswerer(
+        AnswerSettings(status_model=ALWAYS, list_overrun=1.0, max_words=100),
+        HashEmbedding(),
+        Vocabulary([passage.text]),
+    )
+    chosen = [x.text for x in tight._select(ranked, sentences, [passage])]
+    assert "The hubs produced two documents:" not in chosen, chosen
+    # with room for its items, it comes with them
+    roomy = ExtractiveAnswerer(
+        AnswerSettings(status_model=ALWAYS), HashEmbedding(), Vocabulary([passage.text])
+    )
+    chosen = [x.text for x in roomy._select(ranked, sentences, [passage])]
+    assert "The hubs produced two documents:" in chosen and "a set of principles" in chosen
