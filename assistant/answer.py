@@ -325,13 +325,15 @@ class ExtractiveAnswerer:
             and basis.score >= ranked[0].score * s.keep_within
             and not any(x.law for x in chosen)
         ):
-            if len(passages_used) >= s.max_citations:
-                rests_on = pool[basis.passage].basis_for
-                drop = next(p for p in reversed(passages_used) if pool[p].chunk_id != rests_on)
-                chosen = [x for x in chosen if x.passage != drop]
+            rests_on = pool[basis.passage].basis_for
+            others = [p for p in reversed(passages_used) if pool[p].chunk_id != rests_on]
+            full = len(passages_used) >= s.max_citations
+            if full and others:  # the least relevant other passage gives way
+                chosen = [x for x in chosen if x.passage != others[0]]
                 words = sum(len(x.text.split()) for x in chosen)
-            chosen.append(basis)
-            words += len(basis.text.split())
+            if not full or others:  # (with max_citations 1 the guidance stays alone)
+                chosen.append(basis)
+                words += len(basis.text.split())
         # Neighbours: the sentence after one of the two best often completes it ("Following the
         # course..."), and a best sentence opening with "This"/"They" needs the one before.
         by_place = {(x.passage, x.position): x for x in sentences}

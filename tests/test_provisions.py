@@ -815,3 +815,20 @@ def test_a_lead_in_none_of_whose_items_fit_is_not_shown_alone():
     )
     chosen = [x.text for x in roomy._select(ranked, sentences, [passage])]
     assert "The hubs produced two documents:" in chosen and "a set of principles" in chosen
+
+
+def test_a_legal_basis_never_pushes_out_the_only_passage_an_answer_may_cite():
+    law = replace(
+        LAW,
+        basis_for=CODE.chunk_id,
+        text="- (1) Local authorities must give parents a copy of the draft plan.",
+    )
+    one = ExtractiveAnswerer(
+        AnswerSettings(status_model=ALWAYS, max_citations=1),
+        HashEmbedding(),
+        Vocabulary([CODE.text, law.text]),
+    )
+    draft = one.answer(
+        "Must local authorities give parents a copy of the draft plan?", [CODE, law], None
+    )
+    assert [s.doc_id for s in draft.sources] == ["code"]
