@@ -624,21 +624,20 @@ class Retriever:
                 return results, {}  # a provision already comes first
             if r.node.metadata.get("doc_type") != "statutory-guidance":
                 continue
-            positions = [
-                i
+            nodes = {
+                node.node_id: node
                 for key in self.legal_basis(r.node.metadata)
-                for i in self.chunk_map.provisions[key][: self.settings.provision_limit]
-            ]
-            if not positions:
+                for node in (
+                    self.nodes[i]
+                    for i in self.chunk_map.provisions[key][: self.settings.provision_limit]
+                )
+            }
+            if not nodes:
                 continue
-            ids = [self.nodes[i].node_id for i in positions]
             # asked for a figure (how long, how much), a provision stating one answers it
             ids = [
-                c
-                for c in ids
-                if missing_answer_type(question, self.nodes[self.chunk_map.position_of[c]].text)
-                is None
-            ] or ids
+                c for c, node in nodes.items() if missing_answer_type(question, node.text) is None
+            ] or list(nodes)
             sims = self.sentence_similarities(ids, q)
             near = self.dense_similarities(ids, q)
             closeness = {  # the re-rank's blend of the two, without the fused score
@@ -647,8 +646,7 @@ class Retriever:
                 for c in ids
             }
             best = max(ids, key=closeness.__getitem__)
-            node = self.node_by_id(best)
-            if node is None or best not in sims:
+            if best not in sims:  # no sentence vectors to judge it by
                 return results, {}
             per_sentence[best] = sims[best]
             dense[best] = near[best]
@@ -657,7 +655,7 @@ class Retriever:
                 return results, {best: r.node.node_id}  # already before the guidance
             rest = [x for x in results if x.node.node_id != best]
             at = rest.index(r)
-            moved = NodeWithScore(node=node, score=r.score)
+            moved = NodeWithScore(node=nodes[best], score=r.score)
             return rest[:at] + [moved] + rest[at:], {best: r.node.node_id}
         return results, {}
 
