@@ -31,10 +31,15 @@ from assistant.text import answer_type, missing_answer_type, split_sentences, un
 from assistant.types import Draft, Passage, Source, Status
 
 REFUSAL = "I couldn't find this in the guidance documents."
+_WORD = re.compile(r"(?<![\w'’-])[A-Za-z][A-Za-z'’-]*[A-Za-z]")  # a word as written (not the 'th' of '25th')
 PARTIAL_LABEL = "The documents do not cover all of this question. Not found in them: "
 DISAGREE_LABEL = "The cited passages give different figures: "
 EMPTY_QUESTION = "Please type a question about the guidance documents."
 NO_PROVISION_LABEL = "The documents hold no provision numbered as asked: "
+# What a refusal can say for certain is missing: words of the question that no document uses
+# anywhere, and the kind of figure asked for when none of the passages shown states one.
+UNUSED_WORDS_LABEL = "Words of your question that none of the documents uses: "
+NO_FIGURE_LABEL = "None of the nearest passages states "
 
 # Text that tries to instruct the assistant: never quoted as an answer, whoever wrote it.
 INJECTION = re.compile(
@@ -203,8 +208,16 @@ class ExtractiveAnswerer:
                 f"relevance {relevance:.2f}, coverage {coverage:.0%}"
                 + (f", asks for {missing_type} and the passages give none" if missing_type else "")
             )
+            nearest = self._nearest(passages)
+            unused = self._unused_words(question)
+            no_figure = missing_answer_type(question, " ".join(x.text for x in nearest))
             return Draft(
-                REFUSAL, self._nearest(passages), status, reason, diagnostics, missing=missing
+                refusal_text(unused, no_figure),
+                nearest,
+                status,
+                reason,
+                diagnostics,
+                missing=((no_figure,) if no_figure else ()) + unused,
             )
         status = "answered" if p_answer >= s.status_model.answered_at else "partial"
         text, sources = self._compose(chosen, pool)
@@ -263,6 +276,35 @@ class ExtractiveAnswerer:
             term = stems[0]
             rare = not self.vocab.known(term) or self.vocab.idf(term) >= 0.5 * self.vocab.max_idf
             if rare and word.lower() not in (w.lower() for w in out):
+                out.append(word)
+        return tuple(out[: self.settings.max_missing_words])
+
+    def _unused_words(self, question: str) -> tuple[str, ...]:
+        """The question's words that no document uses in any form ('Southend', 'sourdough'),
+        as asked: a refusal can say so for certain. Not a contraction ("doesn't"), nor a
+        term the field's vocabulary knows another way of saying that the documents use
+        ('IDP' for 'individual development plan', 'son' for 'child')."""
+        said_otherwise = {
+            written.lower()
+            for written, alternatives in equivalents_of(question)
+            if any(
+                (terms := self.vocab.terms(alt)) and all(self.vocab.known(t) for t in terms)
+                for alt in alternatives
+            )
+        }
+        out: list[str] = []
+        for word in _WORD.findall(question):
+            plain = word.replace("’", "'")
+            if "'" in plain and not plain.lower().endswith("'s"):
+                continue  # a contraction: the documents never write one
+            base = re.sub(r"'s$", "", plain.lower())  # "son's" is "son"
+            stems = self.vocab.terms(base)
+            if (
+                stems
+                and not self.vocab.known(stems[0])
+                and base not in said_otherwise
+                and word.lower() not in (w.lower() for w in out)
+            ):
                 out.append(word)
         return tuple(out[: self.settings.max_missing_words])
 
@@ -535,6 +577,17 @@ def _each_provision_first(indices: list[int], pool: list[Passage]) -> list[int]:
         for g in groups.values()
         if n < len(g)
     ]
+
+
+def refusal_text(unused: tuple[str, ...], no_figure: str | None) -> str:
+    """The refusal, with what it can say for certain is missing (fixed labels; the only
+    other words are the question's own and the name of the kind of figure it asks for)."""
+    lines = [REFUSAL]
+    if unused:
+        lines.append(UNUSED_WORDS_LABEL + ", ".join(unused) + ".")
+    if no_figure:
+        lines.append(f"{NO_FIGURE_LABEL}{no_figure}.")
+    return "\n\n".join(lines)
 
 
 def no_provision_line(absent: tuple[str, ...]) -> str:

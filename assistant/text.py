@@ -68,7 +68,7 @@ ANSWER_TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
         "a sum of money",
         re.compile(
             r"\b(how much (money|funding|does|do|is|are|will|did)|cost|costs|fee|fees|"
-            r"price|salary|salaries|pay rate|hourly rate|in pounds|£)",
+            r"price|prices|salary|salaries|pay rate|hourly rate|in pounds)\b|£",
             re.I,
         ),
         re.compile(r"£\s?\d|\b\d+p\b|\bpounds\b|free of charge|\bfree\b|no cost|low cost", re.I),

@@ -68,17 +68,23 @@ def test_every_sentence_of_an_answer_is_from_a_cited_passage(real_assistant):
 
 
 @pytest.mark.parametrize(
-    "question",
+    "question, missing",
     [
-        "How much funding in pounds does each setting receive per child through SENIF?",
-        "What is the capital city of Australia?",
-        "How do I bake a sourdough loaf?",
+        (
+            "How much funding in pounds does each setting receive per child through SENIF?",
+            "None of the nearest passages states a sum of money.",
+        ),
+        ("What is the capital city of Australia?", "Australia"),
+        ("How do I bake a sourdough loaf?", "sourdough"),
     ],
 )
-def test_an_unanswerable_question_is_refused_with_the_nearest_passages(real_assistant, question):
+def test_an_unanswerable_question_is_refused_saying_what_is_missing_with_the_nearest_passages(
+    real_assistant, question, missing
+):
     answer = real_assistant.ask(question)
     assert answer.refused, answer.text
-    assert answer.text == REFUSAL
+    assert answer.text.startswith(REFUSAL)
+    assert missing in answer.text  # what the documents lack, in fixed words or the question's
     assert answer.sources  # the nearest passages are shown
 
 

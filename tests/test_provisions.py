@@ -8,13 +8,19 @@ from dataclasses import replace
 import numpy as np
 from llama_index.core.schema import MetadataMode
 
-from assistant.answer import DISAGREE_LABEL, PARTIAL_LABEL, ExtractiveAnswerer
+from assistant.answer import (
+    DISAGREE_LABEL,
+    NO_FIGURE_LABEL,
+    PARTIAL_LABEL,
+    UNUSED_WORDS_LABEL,
+    ExtractiveAnswerer,
+)
 from assistant.backends import HashEmbedding
 from assistant.core import ADVICE_ENGLAND, ADVICE_WALES, asks_to_compare, where_to_get_advice
 from assistant.pinpoint import LegalBasis, cite_label, legal_bases, legal_force, pinpoint
 from assistant.retrieval import Vocabulary, defined_term
 from assistant.settings import AnswerSettings, StatusModelSettings
-from assistant.text import split_sentences
+from assistant.text import answer_type, split_sentences
 from assistant.types import Passage
 from evals.runner import items_without_lead_in
 
@@ -169,6 +175,28 @@ def test_the_status_model_decides_answered_partial_and_refused():
     refused = _answerer(NEVER).answer(question, [LAW], None)
     assert refused.refused and refused.status in ("not_found", "out_of_scope")
     assert refused.sources  # the nearest passages are shown
+
+
+def test_a_refusal_names_the_words_no_document_uses_and_the_figure_none_states():
+    refused = _answerer(NEVER).answer(
+        "How much does the council give for a copy of my son's plan in Narnia? It doesn't say.",
+        [LAW],
+        None,
+    )
+    assert refused.refused
+    assert UNUSED_WORDS_LABEL + "Narnia." in refused.text
+    assert NO_FIGURE_LABEL + "a sum of money." in refused.text
+    assert refused.missing == ("a sum of money", "Narnia")
+    # not a contraction, nor a word the documents say another way ('council', "son's")
+    for word in ("doesn't", "council", "son's", "copy"):
+        assert word not in refused.missing
+
+
+def test_feeling_or_feedback_does_not_ask_for_a_sum_of_money():
+    assert answer_type("I feel my child needs more help: who do I speak to?") is None
+    assert answer_type("What feedback did settings give?") is None
+    assert answer_type("What are the fees?") is not None
+    assert answer_type("Is it more than £50?") is not None
 
 
 def test_a_partial_answer_does_not_call_missing_a_word_the_passage_says_another_way():
