@@ -31,7 +31,8 @@ from assistant.text import answer_type, missing_answer_type, split_sentences, un
 from assistant.types import Draft, Passage, Source, Status
 
 REFUSAL = "I couldn't find this in the guidance documents."
-_WORD = re.compile(r"(?<![\w'’-])[A-Za-z][A-Za-z'’-]*[A-Za-z]")  # a word as written (not the 'th' of '25th')
+# a word as written (not the 'th' of '25th')
+_WORD = re.compile(r"(?<![\w'’-])[A-Za-z][A-Za-z'’-]*[A-Za-z]")
 PARTIAL_LABEL = "The documents do not cover all of this question. Not found in them: "
 DISAGREE_LABEL = "The cited passages give different figures: "
 EMPTY_QUESTION = "Please type a question about the guidance documents."
