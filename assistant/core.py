@@ -35,8 +35,14 @@ def clean_question(question: Any, max_chars: int) -> str:
     """Untrusted text in, a single-line question of bounded length out."""
     text = "" if question is None else str(question)
     text = "".join(ch if ch.isprintable() else " " for ch in text)
+    # Phones and word processors type curly quotes ("What’s an IDP?"): read them as the
+    # straight ones every pattern of the question expects.
+    text = text.translate(_STRAIGHT_QUOTES)
     text = " ".join(text.split())
     return text[:max_chars]
+
+
+_STRAIGHT_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 
 
 class Assistant:

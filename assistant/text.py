@@ -30,6 +30,14 @@ STOPWORDS = frozenset(
     yourselves tell explain describe say says said according document documents guidance
     please give list key main anything something much many also must may might shall
     hi hello thanks thank anyone anybody wondering wonder wondered suggest suggestions""".split()
+    # Contractions, as people type questions ("What's an IDP?", "doesn't", "can't"; a curly
+    # apostrophe is read as a straight one first). The documents never contract, so each
+    # would count as a word no passage holds, the rarest there is, though it says no more
+    # than "what is" or "not".
+    + """don't doesn't didn't can't cannot couldn't won't wouldn't shouldn't isn't aren't
+    wasn't weren't haven't hasn't hadn't mustn't needn't shan't mightn't i'm i've i'd i'll
+    you're you've you'd you'll we're we've we'd we'll they're they've they'd they'll he's
+    she's it's that's there's what's who's where's when's how's why's let's""".split()
 )
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[’'\")\]]?\s+(?=[A-Z“‘\"(•\d])")

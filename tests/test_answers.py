@@ -67,6 +67,13 @@ def test_every_sentence_of_an_answer_is_from_a_cited_passage(real_assistant):
             assert sentence in cited[int(n)], sentence
 
 
+def test_a_question_typed_with_contractions_or_curly_quotes_is_answered_alike(real_assistant):
+    plain = real_assistant.ask("What is an IDP?")
+    typed = real_assistant.ask("What’s an IDP?")  # as a phone types it
+    assert not plain.refused and not typed.refused, typed.text
+    assert [s.cite for s in typed.sources] == [s.cite for s in plain.sources]
+
+
 @pytest.mark.parametrize(
     "question, missing",
     [

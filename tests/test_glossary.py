@@ -72,6 +72,18 @@ def test_the_words_that_frame_a_forum_question_are_not_its_subject():
     assert vocab.terms("Hi, can the council refuse?") == vocab.terms("can the council refuse?")
 
 
+def test_a_contraction_is_read_as_the_words_it_stands_for():
+    # The documents never contract: "What's" or "doesn't" would otherwise count as a word no
+    # passage holds, and "What's an IDP?" would be refused where "What is an IDP?" is answered
+    from assistant.core import clean_question
+    from assistant.retrieval import Vocabulary
+
+    vocab = Vocabulary(["An individual development plan is a document."])
+    asked = clean_question("What’s an IDP? It doesn’t say, and I can't find it.", 200)
+    assert asked == "What's an IDP? It doesn't say, and I can't find it."
+    assert vocab.terms(asked) == vocab.terms("What is an IDP? It does not say, and I find it.")
+
+
 def test_a_question_word_is_covered_when_the_passage_says_it_the_documents_way():
     # 'EHCP' and 'daughter' are in the question; the passage says 'EHC plan' and 'child'
     from assistant.answer import _coverage, _said_another_way
