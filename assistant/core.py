@@ -23,7 +23,7 @@ from assistant.answer import EMPTY_QUESTION, REFUSAL, no_provision_line, no_such
 from assistant.backends import make_answerer, make_chroma_client, make_embed_model, make_llm
 from assistant.conversation import standalone_question
 from assistant.errors import IndexMissingError
-from assistant.glossary import GLOSSARY_KEY
+from assistant.glossary import GLOSSARY_KEY, read_short_forms
 from assistant.retrieval import Retriever, Vocabulary
 from assistant.settings import Settings
 from assistant.types import Answer, Draft, Passage, Scope, StreamingAnswerer, Token
@@ -181,6 +181,7 @@ class Assistant:
         if not question:
             return []
         self.refresh_if_stale()
+        question = read_short_forms(question, self.retriever.forms)
         scope = scope_named_in(question, Scope(), self.retriever.countries_named(question))
         for attempt in (1, 2):
             try:
@@ -225,9 +226,12 @@ class Assistant:
             )
             return
         self.refresh_if_stale()
+        forms = self.retriever.forms
         past = [clean_question(h, self.settings.answer.max_question_chars) for h in history or []]
-        query = standalone_question(text, [h for h in past if h], self.vocab, self.llm)
-        scope = scope_named_in(text, scope, self.retriever.countries_named(text))
+        read = read_short_forms(text, forms)  # 'idp' typed for 'IDP'; shown as typed
+        past = [read_short_forms(h, forms) for h in past if h]
+        query = standalone_question(read, past, self.vocab, self.llm)
+        scope = scope_named_in(read, scope, self.retriever.countries_named(read))
         absent: tuple[str, ...] = ()  # provisions asked for by number that are not there
         if asks_to_compare(query) and not scope.country:
             retrieved = time.perf_counter()
@@ -262,14 +266,14 @@ class Assistant:
         }
         if draft.refused:
             logger.info("refused %r: %s", text[:80], draft.reason)
-        advice = where_to_get_advice(text) if draft.status != "answered" else ""
+        advice = where_to_get_advice(read) if draft.status != "answered" else ""
         yield Answer.from_draft(
             text,
             draft,
             timings,
             query=query,
             advice=advice,
-            notice=other_country_notice(text, draft),
+            notice=other_country_notice(read, draft),
             scope=scope,
         )
 

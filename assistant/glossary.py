@@ -34,6 +34,9 @@ GLOSSARY: dict[str, tuple[str, ...]] = {
     ),
     "senco": ("sen co-ordinator", "special educational needs co-ordinator"),
     "sencos": ("sen co-ordinators", "special educational needs co-ordinators"),
+    # the role's other common name in England's schools since 2014
+    "sendco": ("senco", "sen co-ordinator", "special educational needs co-ordinator"),
+    "sendcos": ("sencos", "sen co-ordinators", "special educational needs co-ordinators"),
     "ehc": ("education, health and care",),
     "ehcp": ("ehc plan", "education, health and care plan"),
     "ehc plan": ("education, health and care plan",),
@@ -192,7 +195,8 @@ _PAIRS = [(pattern, " ".join(forms), abbreviation) for pattern, forms, abbreviat
 def _is_abbreviation(found: str) -> bool:
     """'SEND', 'ALNCo', 'Senco' are abbreviations; the verb 'send' or 'salt' is not."""
     return sum(ch.isupper() for ch in found) >= 2 or (
-        len(found) >= 5 and found.lower() in ("alnco", "senco", "sencos", "alncos", "nasenco")
+        len(found) >= 5
+        and found.lower() in ("alnco", "senco", "sencos", "sendco", "sendcos", "alncos", "nasenco")
     )
 
 
@@ -223,17 +227,21 @@ class CorpusForms:
     use more often than the term itself (what BM25 is also given).
     ``abbreviations``: the short forms the documents define themselves ('Child and Adolescent
     Mental Health Services (CAMHS)') that the glossary does not hold; like the glossary's,
-    they count only when written as abbreviations ('CHAT', not the verb 'chat')."""
+    they count only when written as abbreviations ('CHAT', not the verb 'chat').
+    ``ordinary``: those short forms that the documents also write in lower case as a word of
+    their own ('send', 'chat'): typed in lower case they stay words (``read_short_forms``)."""
 
     spellings: dict[str, str] = field(default_factory=dict)
     equivalents: dict[str, tuple[str, ...]] = field(default_factory=dict)
     abbreviations: tuple[str, ...] = ()
+    ordinary: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "spellings": self.spellings,
             "equivalents": self.equivalents,
             "abbreviations": list(self.abbreviations),
+            "ordinary": list(self.ordinary),
         }
 
     @classmethod
@@ -242,6 +250,7 @@ class CorpusForms:
             spellings={str(k): str(v) for k, v in dict(data["spellings"]).items()},
             equivalents={str(k): tuple(v) for k, v in dict(data["equivalents"]).items()},
             abbreviations=tuple(str(a) for a in data.get("abbreviations", ())),
+            ordinary=tuple(str(a) for a in data["ordinary"]),
         )
 
 
@@ -355,7 +364,34 @@ def corpus_forms(texts: list[str]) -> CorpusForms:
         preferred = tuple(dict.fromkeys(a for a in alternatives if count(a) > own))
         if preferred:
             equivalents[term] = preferred
-    return CorpusForms(spellings, equivalents, tuple(sorted(defined)))
+    lower_words = {w for t in texts for w in _LOWER_WORD.findall(t)}
+    ordinary = tuple(sorted(short for short in terms if short in lower_words))
+    return CorpusForms(spellings, equivalents, tuple(sorted(defined)), ordinary)
+
+
+# a word written in lower case, not part of a hyphenated compound
+_LOWER_WORD = re.compile(r"(?<![\w-])[a-z]+(?![\w-])")
+_SHORT_FORM_LETTERS = 3  # shorter ones ('la', 'ta', 'ot') are too often something else
+
+
+def read_short_forms(question: str, forms: CorpusForms) -> str:
+    """The question with the field's short forms typed in lower case read as short forms:
+    'what is an idp' -> 'what is an IDP', 'my sons senco' -> 'my sons SENCO'. Phones and
+    quick typing lose the capitals, and every later step reads a short form by them (the
+    verb 'send' is not SEND). Only the glossary's (the documents' own short forms include
+    words such as 'chat'); one the documents also use as an ordinary lower-case word
+    ('send'), or of fewer than three letters, stays as typed."""
+    out = question
+    for short in GLOSSARY:
+        if " " in short or len(short) < _SHORT_FORM_LETTERS or short in forms.ordinary:
+            continue
+        out = _word(short).sub(_capitals, out)
+    return out
+
+
+def _capitals(m: re.Match[str]) -> str:
+    found = m.group(0)
+    return found if sum(ch.isupper() for ch in found) >= 2 else found.upper()
 
 
 def spell_out(question: str, spellings: dict[str, str]) -> str:

@@ -54,7 +54,7 @@ _TOKEN = TOKEN
 
 _DEFINITION_QUESTION = re.compile(
     r"^\s*(?:what(?:\s+is|\s+are|'s)\s+the\s+(?:legal\s+|statutory\s+)?(?:definition|meaning)\s+"
-    r"of\s+|what\s+(?:is|are)\s+(?:meant\s+by\s+)?|what's\s+|what\s+does\s+|define\s+|"
+    r"of\s+|what\s+(?:is|are)\s+(?:meant\s+by\s+)?|what'?s\s+|what\s+does\s+|define\s+|"
     r"(?:the\s+)?(?:legal\s+)?(?:meaning|definition)\s+of\s+|who\s+counts\s+as\s+)"
     r"(?:an?\s+|the\s+)?"
     r"(?P<term>[A-Za-z][\w’' -]{1,60}?)(?:\s*\((?P<also>[^()]{1,60})\))?"

@@ -38,6 +38,9 @@ STOPWORDS = frozenset(
     wasn't weren't haven't hasn't hadn't mustn't needn't shan't mightn't i'm i've i'd i'll
     you're you've you'd you'll we're we've we'd we'll they're they've they'd they'll he's
     she's it's that's there's what's who's where's when's how's why's let's""".split()
+    # and typed without the apostrophe, where that is not a word of its own ("whats")
+    + """whats whos wheres hows dont doesnt didnt cant isnt arent wasnt werent havent hasnt
+    hadnt couldnt shouldnt wouldnt ive youre theyre thats theres""".split()
 )
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[’'\")\]]?\s+(?=[A-Z“‘\"(•\d])")

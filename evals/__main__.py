@@ -11,6 +11,7 @@ import logging
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import assistant  # noqa: F401  (offline, no telemetry)
@@ -78,6 +79,13 @@ def main(argv: list[str] | None = None) -> int:
         default="dev,test",
         help="gold splits to run: dev (tuned on), test (held out; gated), or both",
     )
+    parser.add_argument(
+        "--typed",
+        choices=["as-written", "lower"],
+        default="as-written",
+        help="ask each question as written (default) or all in lower case, as quick typing "
+        "on a phone leaves it: the answers should hardly change",
+    )
     parser.add_argument("--settings", type=Path, help="YAML settings profile")
     parser.add_argument("--out", type=Path, default=Path("evals/results"))
     parser.add_argument("--no-check", action="store_true", help="do not gate on thresholds.yaml")
@@ -102,9 +110,11 @@ def main(argv: list[str] | None = None) -> int:
         if not gold:
             print(f"error: no gold question has an id in {sorted(wanted)}", file=sys.stderr)
             return 2
+    if args.typed == "lower":
+        gold = [replace(q, question=q.question.lower()) for q in gold]
     ks = tuple(k for k in (1, 3, 5, 10, 20, 50) if k <= args.k) or (args.k,)
     out = args.out / time.strftime("%Y%m%d-%H%M%S")
-    notes = {"questions": len(gold), "ks": ks}
+    notes = {"questions": len(gold), "ks": ks, "typed": args.typed}
 
     if args.answers:
         try:

@@ -67,11 +67,17 @@ def test_every_sentence_of_an_answer_is_from_a_cited_passage(real_assistant):
             assert sentence in cited[int(n)], sentence
 
 
-def test_a_question_typed_with_contractions_or_curly_quotes_is_answered_alike(real_assistant):
+@pytest.mark.parametrize(
+    "typed",
+    ["What’s an IDP?", "what is an idp", "whats an idp"],  # as phones and quick typing leave it
+)
+def test_a_question_typed_without_capitals_or_apostrophes_is_answered_alike(
+    real_assistant, typed
+):
     plain = real_assistant.ask("What is an IDP?")
-    typed = real_assistant.ask("What’s an IDP?")  # as a phone types it
-    assert not plain.refused and not typed.refused, typed.text
-    assert [s.cite for s in typed.sources] == [s.cite for s in plain.sources]
+    answer = real_assistant.ask(typed)
+    assert not plain.refused and not answer.refused, answer.text
+    assert answer.sources[0].cite == plain.sources[0].cite == "ALN Act 2018 s.10"
 
 
 @pytest.mark.parametrize(

@@ -84,6 +84,21 @@ def test_a_contraction_is_read_as_the_words_it_stands_for():
     assert vocab.terms(asked) == vocab.terms("What is an IDP? It does not say, and I find it.")
 
 
+def test_a_short_form_typed_in_lower_case_is_read_as_one_unless_the_documents_use_the_word():
+    from assistant.glossary import read_short_forms
+
+    forms = corpus_forms(["The SENCO must send the EHC plan.", "An IDP (ALNCo) is kept."])
+    assert "send" in forms.ordinary and "senco" not in forms.ordinary
+    assert read_short_forms("can the senco send my sons ehcp?", forms) == (
+        "can the SENCO send my sons EHCP?"
+    )
+    assert read_short_forms("what is an Idp", forms) == "what is an IDP"
+    assert read_short_forms("Is the SENCo there? the la said", forms) == (
+        "Is the SENCo there? the la said"  # as written; and 'la' is too short to be sure
+    )
+    assert read_short_forms("Can we have a chat?", forms) == "Can we have a chat?"
+
+
 def test_a_question_word_is_covered_when_the_passage_says_it_the_documents_way():
     # 'EHCP' and 'daughter' are in the question; the passage says 'EHC plan' and 'child'
     from assistant.answer import _coverage, _said_another_way
