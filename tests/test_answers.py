@@ -71,9 +71,7 @@ def test_every_sentence_of_an_answer_is_from_a_cited_passage(real_assistant):
     "typed",
     ["What’s an IDP?", "what is an idp", "whats an idp"],  # as phones and quick typing leave it
 )
-def test_a_question_typed_without_capitals_or_apostrophes_is_answered_alike(
-    real_assistant, typed
-):
+def test_a_question_typed_without_capitals_or_apostrophes_is_answered_alike(real_assistant, typed):
     plain = real_assistant.ask("What is an IDP?")
     answer = real_assistant.ask(typed)
     assert not plain.refused and not answer.refused, answer.text
