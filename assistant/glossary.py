@@ -12,7 +12,10 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
+
+from spellchecker import SpellChecker
 
 from assistant.text import COMPOUND
 
@@ -229,12 +232,15 @@ class CorpusForms:
     Mental Health Services (CAMHS)') that the glossary does not hold; like the glossary's,
     they count only when written as abbreviations ('CHAT', not the verb 'chat').
     ``ordinary``: those short forms that the documents also write in lower case as a word of
-    their own ('send', 'chat'): typed in lower case they stay words (``read_short_forms``)."""
+    their own ('send', 'chat'): typed in lower case they stay words (``read_short_forms``).
+    ``words``: how often the documents write each word of five letters or more (at least
+    twice), to read a misspelt question word as the one they use (``correct_spelling``)."""
 
     spellings: dict[str, str] = field(default_factory=dict)
     equivalents: dict[str, tuple[str, ...]] = field(default_factory=dict)
     abbreviations: tuple[str, ...] = ()
     ordinary: tuple[str, ...] = ()
+    words: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -242,6 +248,7 @@ class CorpusForms:
             "equivalents": self.equivalents,
             "abbreviations": list(self.abbreviations),
             "ordinary": list(self.ordinary),
+            "words": self.words,
         }
 
     @classmethod
@@ -251,6 +258,7 @@ class CorpusForms:
             equivalents={str(k): tuple(v) for k, v in dict(data["equivalents"]).items()},
             abbreviations=tuple(str(a) for a in data.get("abbreviations", ())),
             ordinary=tuple(str(a) for a in data["ordinary"]),
+            words={str(k): int(v) for k, v in dict(data["words"]).items()},
         )
 
 
@@ -366,7 +374,55 @@ def corpus_forms(texts: list[str]) -> CorpusForms:
             equivalents[term] = preferred
     lower_words = {w for t in texts for w in _LOWER_WORD.findall(t)}
     ordinary = tuple(sorted(short for short in terms if short in lower_words))
-    return CorpusForms(spellings, equivalents, tuple(sorted(defined)), ordinary)
+    words = Counter(w for t in texts for w in _LETTERS.findall(t.lower()) if len(w) >= _SPELT)
+    common = {w: n for w, n in sorted(words.items()) if n >= _SPELT_TIMES}
+    return CorpusForms(spellings, equivalents, tuple(sorted(defined)), ordinary, common)
+
+
+_LETTERS = re.compile(r"[a-z]+")
+_SPELT = 5  # shorter words have too many neighbours one letter away ('son', 'sen', 'set')
+_SPELT_TIMES = 2  # a word the documents write once is no safe guess
+
+
+@lru_cache(maxsize=1)
+def _english() -> SpellChecker:
+    """pyspellchecker's English word list (shipped inside the package; loaded once, on the
+    first question with a word the documents never write: about 0.2 s)."""
+    return SpellChecker(language="en", distance=1)
+
+
+def correct_spelling(question: str, forms: CorpusForms) -> str:
+    """The question with each misspelt word read as the word one letter away that the
+    documents write most ('assesment' -> 'assessment', 'statment' -> 'statement'). Only a
+    word of five letters or more that neither the documents nor English use is misspelt: a
+    real word the documents do not use ('wording', 'Southend' has no neighbour) stays, and
+    so does a short form of the field ('EHCNA'). The neighbour keeps the first letter:
+    people rarely mistype that one."""
+    if not forms.words:
+        return question
+
+    def fix(m: re.Match[str]) -> str:
+        found = m.group(0)
+        word = found.lower()
+        if (
+            len(word) < _SPELT
+            or word in forms.words
+            or sum(ch.isupper() for ch in found) >= 2
+            or word in GLOSSARY
+            or word in SYNONYMS
+            or _english().known([word])
+        ):
+            return found
+        near = [w for w in _english().edit_distance_1(word) if w in forms.words and w[0] == word[0]]
+        if not near:
+            return found
+        best = max(near, key=lambda w: (forms.words[w], w))
+        return best.capitalize() if found[0].isupper() else best
+
+    return _QUESTION_WORD.sub(fix, question)
+
+
+_QUESTION_WORD = re.compile(r"(?<![\w'’-])[A-Za-z]+(?![\w'’-])")
 
 
 # a word written in lower case, not part of a hyphenated compound

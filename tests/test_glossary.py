@@ -99,6 +99,21 @@ def test_a_short_form_typed_in_lower_case_is_read_as_one_unless_the_documents_us
     assert read_short_forms("Can we have a chat?", forms) == "Can we have a chat?"
 
 
+def test_a_misspelt_word_is_read_as_the_documents_word_one_letter_away():
+    from assistant.glossary import correct_spelling
+
+    forms = corpus_forms(
+        ["The EHC needs assessment and the statement.", "An assessment, a statement, rounds."]
+    )
+    assert correct_spelling("How long does an EHC needs assesment take?", forms) == (
+        "How long does an EHC needs assessment take?"
+    )
+    assert correct_spelling("Statment or asssesment?", forms) == "Statement or assessment?"
+    # real words the documents do not use, names, short forms and short words stay as typed
+    for asked in ("What is the wording?", "in Southend", "an EHCNA", "in pounds", "a statmnt"):
+        assert correct_spelling(asked, forms) == asked
+
+
 def test_a_question_word_is_covered_when_the_passage_says_it_the_documents_way():
     # 'EHCP' and 'daughter' are in the question; the passage says 'EHC plan' and 'child'
     from assistant.answer import _coverage, _said_another_way
