@@ -397,7 +397,8 @@ def correct_spelling(question: str, forms: CorpusForms) -> str:
     word of five letters or more that neither the documents nor English use is misspelt: a
     real word the documents do not use ('wording', 'Southend' has no neighbour) stays, and
     so does a short form of the field ('EHCNA'). The neighbour keeps the first letter:
-    people rarely mistype that one."""
+    people rarely mistype that one. An American spelling the documents do not use is read as
+    the British one they do ('behavior' -> 'behaviour', 'program' -> 'programme')."""
     if not forms.words:
         return question
 
@@ -410,16 +411,42 @@ def correct_spelling(question: str, forms: CorpusForms) -> str:
             or sum(ch.isupper() for ch in found) >= 2
             or word in GLOSSARY
             or word in SYNONYMS
-            or _english().known([word])
         ):
             return found
-        near = [w for w in _english().edit_distance_1(word) if w in forms.words and w[0] == word[0]]
+        near = [w for w in british_spellings(word) if w in forms.words]
+        if not near and not _english().known([word]):
+            near = [
+                w for w in _english().edit_distance_1(word) if w in forms.words and w[0] == word[0]
+            ]
         if not near:
             return found
         best = max(near, key=lambda w: (forms.words[w], w))
         return best.capitalize() if found[0].isupper() else best
 
     return _QUESTION_WORD.sub(fix, question)
+
+
+# American spellings and the British ones the documents use (a phone's keyboard is often
+# set to American English): each rule is tried, and kept only if the documents use the result.
+_BRITISH = [
+    (re.compile(r"or(s|al|ally|ed|ing|ist|ists)?$"), r"our\1"),  # behavior, color
+    (re.compile(r"iz(e|es|ed|ing|ation|ations)$"), r"is\1"),  # organize, organization
+    (re.compile(r"yz(e|es|ed|ing)$"), r"ys\1"),  # analyze
+    (re.compile(r"er(s)?$"), r"re\1"),  # center
+    (re.compile(r"^ped"), "paed"),  # pediatric
+    (re.compile(r"([aeiou])l(ed|ing|er|ers)$"), r"\1ll\2"),  # labeled, counseling
+    (re.compile(r"ll(ment|ments)$"), r"l\1"),  # enrollment
+    (re.compile(r"ill$"), "il"),  # fulfill
+    (re.compile(r"gment(s)?$"), r"gement\1"),  # judgment
+    (re.compile(r"(en|fen)se$"), r"\1ce"),  # license, defense
+    (re.compile(r"gram(s)?$"), r"gramme\1"),  # program
+]
+
+
+def british_spellings(word: str) -> list[str]:
+    """The British spellings an American one may stand for ('behavior' -> 'behaviour',
+    'pediatric' -> 'paediatric'); the caller keeps those the documents use."""
+    return [out for pattern, repl in _BRITISH if (out := pattern.sub(repl, word)) != word]
 
 
 _QUESTION_WORD = re.compile(r"(?<![\w'’-])[A-Za-z]+(?![\w'’-])")

@@ -114,6 +114,16 @@ def test_a_misspelt_word_is_read_as_the_documents_word_one_letter_away():
         assert correct_spelling(asked, forms) == asked
 
 
+def test_an_american_spelling_is_read_as_the_british_one_the_documents_use():
+    from assistant.glossary import correct_spelling
+
+    forms = corpus_forms(["The programme and the paediatric centre.", "A programme, a centre."])
+    assert correct_spelling("Is the program in a pediatric center?", forms) == (
+        "Is the programme in a paediatric centre?"
+    )
+    assert correct_spelling("Is the teacher there?", forms) == "Is the teacher there?"
+
+
 def test_a_question_word_is_covered_when_the_passage_says_it_the_documents_way():
     # 'EHCP' and 'daughter' are in the question; the passage says 'EHC plan' and 'child'
     from assistant.answer import _coverage, _said_another_way
