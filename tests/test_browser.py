@@ -74,12 +74,12 @@ def browser():
 def _open(browser, url, width=1366, height=900):
     page = browser.new_page(viewport={"width": width, "height": height}, accept_downloads=True)
     page.goto(url, wait_until="load")
-    page.get_by_label("Your question").wait_for(timeout=30_000)
+    page.get_by_label("Your question", exact=True).wait_for(timeout=30_000)
     return page
 
 
 def _ask(page, question: str, turn: int):
-    page.get_by_label("Your question").fill(question)
+    page.get_by_label("Your question", exact=True).fill(question)
     page.get_by_role("button", name="Ask", exact=True).click()
     page.locator(f"#turn-{turn}").wait_for(timeout=60_000)
     return page.locator(f"#turn-{turn}")
@@ -258,7 +258,7 @@ def test_hostile_and_empty_input_is_shown_as_text_with_a_clear_message(served, b
     assert page.evaluate("window.hacked === undefined")
     _ask(page, "<script>window.hacked=2</script>", 2)
     assert page.evaluate("window.hacked === undefined")
-    page.get_by_label("Your question").fill("   ")
+    page.get_by_label("Your question", exact=True).fill("   ")
     page.get_by_role("button", name="Ask", exact=True).click()
     page.get_by_text("Please type a question").first.wait_for(timeout=30_000)
     _ask(page, "What is an IDP? " + "please explain " * 400, 3)
