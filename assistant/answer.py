@@ -180,6 +180,12 @@ class ExtractiveAnswerer:
         cited_terms: set[str] = set()
         for p_index in {c.passage for c in chosen}:
             cited_terms |= passage_terms[p_index]
+            # a question word naming the document quoted (its title or publisher: "the
+            # London hubs" of the Mayor of London's toolkit) is answered by being from it
+            meta = pool[p_index].metadata
+            cited_terms |= set(
+                self.vocab.terms(f"{meta.get('title', '')} {meta.get('publisher', '')}")
+            )
         coverage = max(
             _coverage(q_terms, cited_terms, self.vocab),
             _coverage(q_terms_expanded, cited_terms, self.vocab),

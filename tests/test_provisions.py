@@ -192,6 +192,28 @@ def test_a_refusal_names_the_words_no_document_uses_and_the_figure_none_states()
         assert word not in refused.missing
 
 
+def test_a_question_naming_the_quoted_documents_publisher_is_covered_by_it():
+    hubs = Passage(
+        "hubs::0",
+        "The hubs delivered conferences which around 3,000 people attended.",
+        {
+            "doc_id": "hubs",
+            "title": "Early years hubs toolkit",
+            "publisher": "Mayor of London",
+            "doc_type": "practice-guidance",
+            "section": "Sharing knowledge",
+        },
+        1.0,
+        0.6,
+    )
+    on_coverage = StatusModelSettings(weights={"coverage": 20.0}, bias=-17.0)
+    draft = _answerer(on_coverage, (hubs, LAW)).answer(
+        "How many attended the London early years hubs conferences?", [hubs], None
+    )
+    assert draft.status == "answered", draft.reason
+    assert draft.diagnostics["coverage"] == 1.0
+
+
 def test_feeling_or_feedback_does_not_ask_for_a_sum_of_money():
     assert answer_type("I feel my child needs more help: who do I speak to?") is None
     assert answer_type("What feedback did settings give?") is None
