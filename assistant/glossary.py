@@ -464,12 +464,19 @@ def read_short_forms(question: str, forms: CorpusForms) -> str:
     verb 'send' is not SEND). Only the glossary's (the documents' own short forms include
     words such as 'chat'); one the documents also use as an ordinary lower-case word
     ('send'), or of fewer than three letters, stays as typed."""
-    out = question
+    letters = [ch for ch in question if ch.isalpha()]
+    shouted = len(letters) >= _SHOUTED_LETTERS and all(ch.isupper() for ch in letters)
+    # a question typed in capitals ('CAN THEY SEND HIM HOME?') is read in lower case first:
+    # its every word looks like a short form, and 'SEND' would be read as one
+    out = question.lower() if shouted else question
     for short in GLOSSARY:
         if " " in short or len(short) < _SHORT_FORM_LETTERS or short in forms.ordinary:
             continue
         out = _word(short).sub(_capitals, out)
     return out
+
+
+_SHOUTED_LETTERS = 12  # 'What is SEN?' or 'EHCP' alone is not a question typed in capitals
 
 
 def _capitals(m: re.Match[str]) -> str:

@@ -97,6 +97,9 @@ def test_a_short_form_typed_in_lower_case_is_read_as_one_unless_the_documents_us
         "Is the SENCo there? the la said"  # as written; and 'la' is too short to be sure
     )
     assert read_short_forms("Can we have a chat?", forms) == "Can we have a chat?"
+    # typed in capitals, every word looks like a short form: read in lower case first
+    assert read_short_forms("CAN THEY SEND MY EHCP?", forms) == "can they send my EHCP?"
+    assert read_short_forms("WHAT IS SEN?", forms) == "WHAT IS SEN?"  # too short to tell
 
 
 def test_a_misspelt_word_is_read_as_the_documents_word_one_letter_away():
