@@ -25,7 +25,7 @@ from assistant.conversation import standalone_question
 from assistant.errors import IndexMissingError
 from assistant.glossary import GLOSSARY_KEY, CorpusForms, correct_spelling, read_short_forms
 from assistant.retrieval import Retriever, Vocabulary
-from assistant.settings import Settings
+from assistant.settings import ReadingSettings, Settings
 from assistant.types import Answer, Draft, Passage, Scope, StreamingAnswerer, Token
 
 logger = logging.getLogger(__name__)
@@ -42,11 +42,11 @@ def clean_question(question: Any, max_chars: int) -> str:
     return text[:max_chars]
 
 
-def read_as_typed(question: str, forms: CorpusForms) -> str:
+def read_as_typed(question: str, forms: CorpusForms, reading: ReadingSettings) -> str:
     """The question as the documents would write it: short forms typed in lower case read
     as short forms ('idp' -> 'IDP') and misspelt words as the documents' word one letter
     away ('assesment' -> 'assessment'). What is shown stays as typed."""
-    return correct_spelling(read_short_forms(question, forms), forms)
+    return correct_spelling(read_short_forms(question, forms, reading), forms, reading)
 
 
 _STRAIGHT_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
@@ -188,7 +188,7 @@ class Assistant:
         if not question:
             return []
         self.refresh_if_stale()
-        question = read_as_typed(question, self.retriever.forms)
+        question = read_as_typed(question, self.retriever.forms, self.settings.reading)
         scope = scope_named_in(question, Scope(), self.retriever.countries_named(question))
         for attempt in (1, 2):
             try:
@@ -235,8 +235,9 @@ class Assistant:
         self.refresh_if_stale()
         forms = self.retriever.forms
         past = [clean_question(h, self.settings.answer.max_question_chars) for h in history or []]
-        read = read_as_typed(text, forms)  # 'idp' typed for 'IDP'; shown as typed
-        past = [read_as_typed(h, forms) for h in past if h]
+        reading = self.settings.reading
+        read = read_as_typed(text, forms, reading)  # 'idp' typed for 'IDP'; shown as typed
+        past = [read_as_typed(h, forms, reading) for h in past if h]
         query = standalone_question(read, past, self.vocab, self.llm)
         scope = scope_named_in(read, scope, self.retriever.countries_named(read))
         absent: tuple[str, ...] = ()  # provisions asked for by number that are not there

@@ -17,6 +17,7 @@ from typing import Any
 
 from spellchecker import SpellChecker
 
+from assistant.settings import ReadingSettings
 from assistant.text import COMPOUND
 
 # short form -> long forms (all lower case; matched on word boundaries)
@@ -233,8 +234,8 @@ class CorpusForms:
     they count only when written as abbreviations ('CHAT', not the verb 'chat').
     ``ordinary``: those short forms that the documents also write in lower case as a word of
     their own ('send', 'chat'): typed in lower case they stay words (``read_short_forms``).
-    ``words``: how often the documents write each word of five letters or more (at least
-    twice), to read a misspelt question word as the one they use (``correct_spelling``)."""
+    ``words``: how often the documents write each word, to read a misspelt question word as
+    the one they use (``correct_spelling``)."""
 
     spellings: dict[str, str] = field(default_factory=dict)
     equivalents: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -374,14 +375,13 @@ def corpus_forms(texts: list[str]) -> CorpusForms:
             equivalents[term] = preferred
     lower_words = {w for t in texts for w in _LOWER_WORD.findall(t)}
     ordinary = tuple(sorted(short for short in terms if short in lower_words))
-    words = Counter(w for t in texts for w in _LETTERS.findall(t.lower()) if len(w) >= _SPELT)
-    common = {w: n for w, n in sorted(words.items()) if n >= _SPELT_TIMES}
-    return CorpusForms(spellings, equivalents, tuple(sorted(defined)), ordinary, common)
+    words = Counter(w for t in texts for w in _LETTERS.findall(t.lower()) if len(w) > 1)
+    return CorpusForms(
+        spellings, equivalents, tuple(sorted(defined)), ordinary, dict(sorted(words.items()))
+    )
 
 
 _LETTERS = re.compile(r"[a-z]+")
-_SPELT = 5  # shorter words have too many neighbours one letter away ('son', 'sen', 'set')
-_SPELT_TIMES = 2  # a word the documents write once is no safe guess
 
 
 @lru_cache(maxsize=1)
@@ -391,10 +391,11 @@ def _english() -> SpellChecker:
     return SpellChecker(language="en", distance=1)
 
 
-def correct_spelling(question: str, forms: CorpusForms) -> str:
+def correct_spelling(question: str, forms: CorpusForms, reading: ReadingSettings) -> str:
     """The question with each misspelt word read as the word one letter away that the
     documents write most ('assesment' -> 'assessment', 'statment' -> 'statement'). Only a
-    word of five letters or more that neither the documents nor English use is misspelt: a
+    word long enough (``reading.spelling_letters``) that neither the documents nor English
+    use is misspelt: a
     real word the documents do not use ('wording', 'Southend' has no neighbour) stays, and
     so does a short form of the field ('EHCNA'). The neighbour keeps the first letter:
     people rarely mistype that one. An American spelling the documents do not use is read as
@@ -402,22 +403,23 @@ def correct_spelling(question: str, forms: CorpusForms) -> str:
     if not forms.words:
         return question
 
+    def known(word: str) -> bool:
+        return forms.words.get(word, 0) >= reading.spelling_min_count
+
     def fix(m: re.Match[str]) -> str:
         found = m.group(0)
         word = found.lower()
         if (
-            len(word) < _SPELT
+            len(word) < reading.spelling_letters
             or word in forms.words
             or sum(ch.isupper() for ch in found) >= 2
             or word in GLOSSARY
             or word in SYNONYMS
         ):
             return found
-        near = [w for w in british_spellings(word) if w in forms.words]
+        near = [w for w in british_spellings(word) if known(w)]
         if not near and not _english().known([word]):
-            near = [
-                w for w in _english().edit_distance_1(word) if w in forms.words and w[0] == word[0]
-            ]
+            near = [w for w in _english().edit_distance_1(word) if known(w) and w[0] == word[0]]
         if not near:
             return found
         best = max(near, key=lambda w: (forms.words[w], w))
@@ -454,29 +456,25 @@ _QUESTION_WORD = re.compile(r"(?<![\w'’-])[A-Za-z]+(?![\w'’-])")
 
 # a word written in lower case, not part of a hyphenated compound
 _LOWER_WORD = re.compile(r"(?<![\w-])[a-z]+(?![\w-])")
-_SHORT_FORM_LETTERS = 3  # shorter ones ('la', 'ta', 'ot') are too often something else
 
 
-def read_short_forms(question: str, forms: CorpusForms) -> str:
+def read_short_forms(question: str, forms: CorpusForms, reading: ReadingSettings) -> str:
     """The question with the field's short forms typed in lower case read as short forms:
     'what is an idp' -> 'what is an IDP', 'my sons senco' -> 'my sons SENCO'. Phones and
     quick typing lose the capitals, and every later step reads a short form by them (the
     verb 'send' is not SEND). Only the glossary's (the documents' own short forms include
     words such as 'chat'); one the documents also use as an ordinary lower-case word
-    ('send'), or of fewer than three letters, stays as typed."""
+    ('send'), or shorter than ``reading.short_form_letters``, stays as typed."""
     letters = [ch for ch in question if ch.isalpha()]
-    shouted = len(letters) >= _SHOUTED_LETTERS and all(ch.isupper() for ch in letters)
+    shouted = len(letters) >= reading.shouted_letters and all(ch.isupper() for ch in letters)
     # a question typed in capitals ('CAN THEY SEND HIM HOME?') is read in lower case first:
     # its every word looks like a short form, and 'SEND' would be read as one
     out = question.lower() if shouted else question
     for short in GLOSSARY:
-        if " " in short or len(short) < _SHORT_FORM_LETTERS or short in forms.ordinary:
+        if " " in short or len(short) < reading.short_form_letters or short in forms.ordinary:
             continue
         out = _word(short).sub(_capitals, out)
     return out
-
-
-_SHOUTED_LETTERS = 12  # 'What is SEN?' or 'EHCP' alone is not a question typed in capitals
 
 
 def _capitals(m: re.Match[str]) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-VERSION = 13  # bump when what is saved (tokenisation, stemming, fields, defined terms) changes
+VERSION = 14  # bump when what is saved (tokenisation, stemming, fields, defined terms) changes
 
 
 def cache_dir(root: Path, collection_name: str) -> Path:

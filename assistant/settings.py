@@ -171,6 +171,35 @@ class RetrievalSettings(BaseModel):
     )
 
 
+class ReadingSettings(BaseModel):
+    """How a question is read as typed, before retrieval (``core.read_as_typed``). Set by
+    hand at stop 27 from what can go wrong, not fitted: none of them changes a dev or test
+    question as written; ``python -m evals --typed lower|slip`` measures them."""
+
+    short_form_letters: int = Field(
+        3,
+        description="A short form of the glossary typed in lower case ('idp', 'senco') is read "
+        "as one from this many letters: two-letter ones ('la', 'ta', 'ot') are too often "
+        "something else ('ta' for thanks).",
+    )
+    shouted_letters: int = Field(
+        12,
+        description="A question of at least this many letters, all capitals, is read in lower "
+        "case first (its every word looks like a short form: 'SEND' in 'CAN THEY SEND HIM "
+        "HOME?'); fewer ('WHAT IS SEN?') cannot be told from a question of short forms.",
+    )
+    spelling_letters: int = Field(
+        5,
+        description="Only a word of at least this many letters is read as a misspelling: "
+        "shorter ones have too many neighbours one letter away ('son', 'sen', 'set').",
+    )
+    spelling_min_count: int = Field(
+        2,
+        description="A misspelt word is read as a word the documents write at least this often: "
+        "one they write once is no safe guess.",
+    )
+
+
 class LLMSettings(BaseModel):
     path: str | None = Field(
         None,
@@ -370,6 +399,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    reading: ReadingSettings = Field(default_factory=ReadingSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     app: AppSettings = Field(default_factory=AppSettings)
     pack: PackSettings = Field(default_factory=PackSettings)

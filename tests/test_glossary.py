@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from assistant.glossary import CorpusForms, corpus_forms, expand, spell_out
+from assistant.settings import ReadingSettings
+
+READING = ReadingSettings()
 
 DOCS = [
     "The governing body must designate an additional learning needs co-ordinator.",
@@ -89,17 +92,17 @@ def test_a_short_form_typed_in_lower_case_is_read_as_one_unless_the_documents_us
 
     forms = corpus_forms(["The SENCO must send the EHC plan.", "An IDP (ALNCo) is kept."])
     assert "send" in forms.ordinary and "senco" not in forms.ordinary
-    assert read_short_forms("can the senco send my sons ehcp?", forms) == (
+    assert read_short_forms("can the senco send my sons ehcp?", forms, READING) == (
         "can the SENCO send my sons EHCP?"
     )
-    assert read_short_forms("what is an Idp", forms) == "what is an IDP"
-    assert read_short_forms("Is the SENCo there? the la said", forms) == (
+    assert read_short_forms("what is an Idp", forms, READING) == "what is an IDP"
+    assert read_short_forms("Is the SENCo there? the la said", forms, READING) == (
         "Is the SENCo there? the la said"  # as written; and 'la' is too short to be sure
     )
-    assert read_short_forms("Can we have a chat?", forms) == "Can we have a chat?"
+    assert read_short_forms("Can we have a chat?", forms, READING) == "Can we have a chat?"
     # typed in capitals, every word looks like a short form: read in lower case first
-    assert read_short_forms("CAN THEY SEND MY EHCP?", forms) == "can they send my EHCP?"
-    assert read_short_forms("WHAT IS SEN?", forms) == "WHAT IS SEN?"  # too short to tell
+    assert read_short_forms("CAN THEY SEND MY EHCP?", forms, READING) == "can they send my EHCP?"
+    assert read_short_forms("WHAT IS SEN?", forms, READING) == "WHAT IS SEN?"  # too short to tell
 
 
 def test_a_misspelt_word_is_read_as_the_documents_word_one_letter_away():
@@ -108,23 +111,23 @@ def test_a_misspelt_word_is_read_as_the_documents_word_one_letter_away():
     forms = corpus_forms(
         ["The EHC needs assessment and the statement.", "An assessment, a statement, rounds."]
     )
-    assert correct_spelling("How long does an EHC needs assesment take?", forms) == (
+    assert correct_spelling("How long does an EHC needs assesment take?", forms, READING) == (
         "How long does an EHC needs assessment take?"
     )
-    assert correct_spelling("Statment or asssesment?", forms) == "Statement or assessment?"
+    assert correct_spelling("Statment or asssesment?", forms, READING) == "Statement or assessment?"
     # real words the documents do not use, names, short forms and short words stay as typed
     for asked in ("What is the wording?", "in Southend", "an EHCNA", "in pounds", "a statmnt"):
-        assert correct_spelling(asked, forms) == asked
+        assert correct_spelling(asked, forms, READING) == asked
 
 
 def test_an_american_spelling_is_read_as_the_british_one_the_documents_use():
     from assistant.glossary import correct_spelling
 
     forms = corpus_forms(["The programme and the paediatric centre."] * 2)
-    assert correct_spelling("Is the program in a pediatric center?", forms) == (
+    assert correct_spelling("Is the program in a pediatric center?", forms, READING) == (
         "Is the programme in a paediatric centre?"
     )
-    assert correct_spelling("Is the teacher there?", forms) == "Is the teacher there?"
+    assert correct_spelling("Is the teacher there?", forms, READING) == "Is the teacher there?"
 
 
 def test_a_question_word_is_covered_when_the_passage_says_it_the_documents_way():
