@@ -296,6 +296,15 @@ _SYSTEM_TERMS: dict[str, tuple[re.Pattern[str], ...]] = {
             r"additional learning needs co-ordinators?|education tribunal for wales)\b",
             re.I,
         ),
+        # Wales's 22 local authorities by name ("Caerphilly council won't assess my son"):
+        # their law is the ALN Act. (Newport is left out: England has two.)
+        re.compile(
+            r"\b(anglesey|ynys m[oô]n|gwynedd|conwy|denbighshire|flintshire|wrexham|powys|"
+            r"ceredigion|pembrokeshire|carmarthenshire|swansea|neath port talbot|bridgend|"
+            r"vale of glamorgan|rhondda cynon taff?|merthyr tydfil|caerphilly|blaenau gwent|"
+            r"torfaen|monmouthshire|cardiff)\b",
+            re.I,
+        ),
     ),
     "England": (
         re.compile(r"\b(SENCOs?|SENCo|SENDCos?|EHCPs?|EHC|SEND|SEN|SENDIASS|IPSEA|SENDIST)\b"),

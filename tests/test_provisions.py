@@ -307,6 +307,16 @@ def test_a_question_in_one_countrys_terms_is_scoped_to_that_country():
     assert scope_named_in("When do I step back?", Scope()) == Scope()
 
 
+def test_a_question_naming_a_welsh_local_authority_is_about_wales():
+    from assistant.core import question_country
+
+    assert question_country("Can Caerphilly council refuse to assess my son?") == "Wales"
+    assert question_country("My daughter goes to school in the Vale of Glamorgan") == "Wales"
+    assert "SNAP Cymru" in where_to_get_advice("Who helps parents in Swansea?")
+    assert question_country("Can Newport council refuse?") is None  # England has two
+    assert question_country("Can Cardiff council refuse my EHCP?") is None  # both systems
+
+
 def test_questions_naming_both_countries_are_compared_and_definitions_found():
     assert asks_to_compare("What does Wales say about co-ordinators compared with England?")
     assert not asks_to_compare("Who must designate an ALNCo in Wales?")
