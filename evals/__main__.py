@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import assistant  # noqa: F401  (offline, no telemetry)
 from assistant.errors import AssistantError
 from assistant.settings import add_llm_arguments, llm_overrides, load_settings
-from evals.gold import doc_types, load_gold, load_splits, validate
+from evals.gold import TYPINGS, as_typed, doc_types, load_gold, load_splits, validate
 from evals.report import check_thresholds, table, write_report
 from evals.runner import (
     CONFIGS,
@@ -39,21 +37,6 @@ def by_split(rows: list[dict], name: str, ks: tuple[int, ...]) -> dict[str, dict
     for split in sorted({r["split"] for r in rows}, key=lambda s: (s != "test", s)):
         out[f"{name}@{split}"] = summarize([r for r in rows if r["split"] == split], ks)
     return out
-
-
-def with_a_slip(question: str) -> str:
-    """The question with one typing slip: the middle two letters of its longest word (of six
-    letters or more) swapped ('assessment' -> 'assesment'-like slips people make)."""
-    words = re.findall(r"[A-Za-z]{6,}", question)
-    if not words:
-        return question
-    word = max(words, key=len)
-    middle = len(word) // 2
-    for i in sorted(range(2, len(word) - 1), key=lambda i: abs(i - middle)):
-        if word[i - 1] != word[i]:  # swapping two alike letters would change nothing
-            slipped = word[: i - 1] + word[i] + word[i - 1] + word[i + 1 :]
-            return question.replace(word, slipped, 1)
-    return question
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--typed",
-        choices=["as-written", "lower", "slip"],
+        choices=TYPINGS,
         default="as-written",
         help="ask each question as written (default), all in lower case as quick typing on a "
         "phone leaves it, or with one slip (two letters swapped in its longest word): the "
@@ -127,10 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         if not gold:
             print(f"error: no gold question has an id in {sorted(wanted)}", file=sys.stderr)
             return 2
-    if args.typed == "lower":
-        gold = [replace(q, question=q.question.lower()) for q in gold]
-    elif args.typed == "slip":
-        gold = [replace(q, question=with_a_slip(q.question)) for q in gold]
+    gold = [as_typed(q, args.typed) for q in gold]
     ks = tuple(k for k in (1, 3, 5, 10, 20, 50) if k <= args.k) or (args.k,)
     out = args.out / time.strftime("%Y%m%d-%H%M%S")
     notes = {"questions": len(gold), "ks": ks, "typed": args.typed}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -86,6 +86,37 @@ class GoldQuestion:
     def evidence_in_normalized(self, norm: str) -> bool:
         """evidence_in for a text already passed through normalize()."""
         return any(normalize(e.quote) in norm for e in self.evidence)
+
+
+TYPINGS = ("as-written", "lower", "slip")
+
+
+def as_typed(q: GoldQuestion, how: str) -> GoldQuestion:
+    """The question as it might be typed: as written, all in lower case (as quick typing on
+    a phone leaves it), or with one slip (two neighbouring letters of its longest word
+    swapped: 'assessment' -> 'asssesment'). The answers should hardly change."""
+    if how == "lower":
+        return replace(q, question=q.question.lower())
+    if how == "slip":
+        return replace(q, question=with_a_slip(q.question))
+    if how != "as-written":
+        raise ValueError(f"unknown typing {how!r}; choose from {TYPINGS}")
+    return q
+
+
+def with_a_slip(question: str) -> str:
+    """The question with two neighbouring letters swapped near the middle of its longest word
+    (of six letters or more), where they differ."""
+    words = re.findall(r"[A-Za-z]{6,}", question)
+    if not words:
+        return question
+    word = max(words, key=len)
+    middle = len(word) // 2
+    for i in sorted(range(2, len(word) - 1), key=lambda i: abs(i - middle)):
+        if word[i - 1] != word[i]:  # swapping two alike letters would change nothing
+            slipped = word[: i - 1] + word[i] + word[i - 1] + word[i + 1 :]
+            return question.replace(word, slipped, 1)
+    return question
 
 
 def load_splits(splits: str = "dev,test") -> list[GoldQuestion]:

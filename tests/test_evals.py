@@ -101,6 +101,31 @@ def test_the_shipped_configuration_stays_above_the_floors_on_the_held_out_split(
     assert failures == [], failures
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("typing", ["lower", "slip"])
+def test_questions_typed_in_lower_case_or_with_a_slip_stay_above_the_floors(real_settings, typing):
+    """Robustness: the held-out split typed as quick typing leaves it (all lower case, or
+    one pair of letters swapped) still clears the quality floors of thresholds.yaml."""
+    from evals.gold import as_typed, load_splits
+    from evals.report import check_thresholds
+    from evals.runner import make_configs, run_config, summarize
+
+    (config,) = make_configs(["shipped"], real_settings)
+    gold = [as_typed(q, typing) for q in load_splits("test")]
+    assert any(q.question != p.question for q, p in zip(gold, load_splits("test"), strict=True))
+    metrics = {"shipped@test": summarize(run_config(config, gold, progress=False))}
+    assert check_thresholds(metrics) == []
+
+
+def test_a_slip_swaps_two_different_letters_of_the_longest_word():
+    from evals.gold import with_a_slip
+
+    assert with_a_slip("How long does an EHC needs assessment take?") == (
+        "How long does an EHC needs asssesment take?"
+    )
+    assert with_a_slip("What is an IDP?") == "What is an IDP?"  # no word of six letters
+
+
 def test_an_answers_file_from_another_system_can_be_scored(tmp_path):
     import json
 
