@@ -296,15 +296,6 @@ _SYSTEM_TERMS: dict[str, tuple[re.Pattern[str], ...]] = {
             r"additional learning needs co-ordinators?|education tribunal for wales)\b",
             re.I,
         ),
-        # Wales's 22 local authorities by name ("Caerphilly council won't assess my son"):
-        # their law is the ALN Act. (Newport is left out: England has two.)
-        re.compile(
-            r"\b(anglesey|ynys m[oô]n|gwynedd|conwy|denbighshire|flintshire|wrexham|powys|"
-            r"ceredigion|pembrokeshire|carmarthenshire|swansea|neath port talbot|bridgend|"
-            r"vale of glamorgan|rhondda cynon taff?|merthyr tydfil|caerphilly|blaenau gwent|"
-            r"torfaen|monmouthshire|cardiff)\b",
-            re.I,
-        ),
     ),
     "England": (
         re.compile(r"\b(SENCOs?|SENCo|SENDCos?|EHCPs?|EHC|SEND|SEN|SENDIASS|IPSEA|SENDIST)\b"),
@@ -370,9 +361,22 @@ _WALES_NAMED = re.compile(r"\b(wales|welsh|cymru)\b", re.I)
 _ENGLAND_NAMED = re.compile(r"\b(england|english)\b", re.I)
 
 
+# Wales's local authorities by name ("Caerphilly council won't assess my son"): where the
+# family lives decides the law, whatever system's words they use ("a statement of SEN in
+# Swansea"). Newport is left out: England has two.
+_WELSH_PLACES = re.compile(
+    r"\b(anglesey|ynys m[oô]n|gwynedd|conwy|denbighshire|flintshire|wrexham|powys|"
+    r"ceredigion|pembrokeshire|carmarthenshire|swansea|neath port talbot|bridgend|"
+    r"vale of glamorgan|rhondda cynon taff?|merthyr tydfil|caerphilly|blaenau gwent|"
+    r"torfaen|monmouthshire|cardiff)\b",
+    re.I,
+)
+
+
 def named_country(question: str) -> str | None:
-    """The one country a question names ('what about Wales?' -> 'Wales'), else None."""
-    wales = bool(_WALES_NAMED.search(question))
+    """The one country a question names ('what about Wales?' -> 'Wales', or one of Wales's
+    local authorities), else None."""
+    wales = bool(_WALES_NAMED.search(question) or _WELSH_PLACES.search(question))
     england = bool(_ENGLAND_NAMED.search(question))
     if wales == england:
         return None

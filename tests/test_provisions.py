@@ -314,7 +314,9 @@ def test_a_question_naming_a_welsh_local_authority_is_about_wales():
     assert question_country("My daughter goes to school in the Vale of Glamorgan") == "Wales"
     assert "SNAP Cymru" in where_to_get_advice("Who helps parents in Swansea?")
     assert question_country("Can Newport council refuse?") is None  # England has two
-    assert question_country("Can Cardiff council refuse my EHCP?") is None  # both systems
+    # where the family lives decides the law, whatever words they use
+    assert question_country("My son in Swansea has a statement of SEN") == "Wales"
+    assert question_country("We moved from Cardiff to England") is None  # both named
 
 
 def test_questions_naming_both_countries_are_compared_and_definitions_found():
