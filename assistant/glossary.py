@@ -199,8 +199,7 @@ _PAIRS = [(pattern, " ".join(forms), abbreviation) for pattern, forms, abbreviat
 def _is_abbreviation(found: str) -> bool:
     """'SEND', 'ALNCo', 'Senco' are abbreviations; the verb 'send' or 'salt' is not."""
     return sum(ch.isupper() for ch in found) >= 2 or (
-        len(found) >= 5
-        and found.lower() in ("alnco", "senco", "sencos", "sendco", "sendcos", "alncos", "nasenco")
+        len(found) >= 5 and found.lower() in ("alnco", "senco", "sencos", "alncos", "nasenco")
     )
 
 
@@ -470,11 +469,14 @@ def read_short_forms(question: str, forms: CorpusForms, reading: ReadingSettings
     # a question typed in capitals ('CAN THEY SEND HIM HOME?') is read in lower case first:
     # its every word looks like a short form, and 'SEND' would be read as one
     out = question.lower() if shouted else question
-    for short in GLOSSARY:
-        if " " in short or len(short) < reading.short_form_letters or short in forms.ordinary:
-            continue
-        out = _word(short).sub(_capitals, out)
+    for short, pattern in _SHORT_FORMS:
+        if len(short) >= reading.short_form_letters and short not in forms.ordinary:
+            out = pattern.sub(_capitals, out)
     return out
+
+
+# the glossary's one-word short forms and their patterns, compiled once (not per question)
+_SHORT_FORMS = [(short, _word(short)) for short in GLOSSARY if " " not in short]
 
 
 def _capitals(m: re.Match[str]) -> str:
