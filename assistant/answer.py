@@ -24,6 +24,7 @@ from assistant.pinpoint import (
     paragraph_number,
     pinpoint,
     starts_part,
+    subject_to,
 )
 from assistant.retrieval import Vocabulary
 from assistant.settings import AnswerSettings, StatusModelSettings
@@ -468,6 +469,7 @@ class ExtractiveAnswerer:
             if x.provision is not None
             and (x.law or unit_words[(x.passage, x.provision)] <= s.max_paragraph_words)
         }
+        provisions |= _exceptions_of(provisions, sentences)
         for x in sentences:
             if (x.passage, x.provision) in provisions and x not in chosen:
                 chosen.append(x)
@@ -584,6 +586,34 @@ def _each_provision_first(indices: list[int], pool: list[Passage]) -> list[int]:
         for g in groups.values()
         if n < len(g)
     ]
+
+
+def _exceptions_of(
+    provisions: set[tuple[int, int | None]], sentences: list[_Sentence]
+) -> set[tuple[int, int | None]]:
+    """The subsections that quoted legislation is made subject to ("unless subsection (4)
+    applies"; "(4) Subsection (3) does not apply where—"), when the same passage holds them:
+    a rule quoted without its exceptions, or an exception without its rule, misstates the
+    law. Of two subsections with the number (a passage spanning two sections), the nearer."""
+    starts: dict[tuple[int, str], list[int]] = {}
+    for x in sentences:
+        m = _SUBSECTION_START.match(x.text)
+        if x.law and m and x.provision == x.position:
+            starts.setdefault((x.passage, m.group(0).strip("()")), []).append(x.position)
+    added: set[tuple[int, int | None]] = set()
+    for passage, provision in provisions:
+        if provision is None:
+            continue
+        text = " ".join(
+            x.text for x in sentences if x.passage == passage and x.provision == provision and x.law
+        )
+        for number in subject_to(text):
+            places = starts.get((passage, number), [])
+            if places:
+                nearest = min(places, key=lambda place: abs(place - provision))
+                if (passage, nearest) not in provisions:
+                    added.add((passage, nearest))
+    return added
 
 
 def refusal_text(unused: tuple[str, ...], no_figure: str | None) -> str:

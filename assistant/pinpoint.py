@@ -188,6 +188,37 @@ def holds_part(text: str, part: str) -> bool:
     return any(starts_part(line, part) for line in text.splitlines())
 
 
+# A provision made subject to another of the same section or regulation: "unless subsection
+# (4) applies", "Subject to paragraph (3)", "except where paragraph (3) applies", and a
+# subsection opening "Subsection (3) does not apply where". Read alone it states the rule
+# without its exceptions (or the exception without its rule).
+_SUBJECT_TO = re.compile(
+    r"\b(?:unless|subject to|except where|except as provided (?:by|in))\s+"
+    r"(?:sub-?sections?|paragraphs?)\s+(\(\d+[A-Z]{0,3}\)(?:(?:,\s*|\s+(?:and|or)\s+)\(\d+[A-Z]{0,3}\))*)"
+    r"(?!\s*(?:of|\())",
+    re.I,
+)
+_DOES_NOT_APPLY = re.compile(
+    r"^\s*-?\s*\(\d+[A-Z]{0,3}\)\s+(?:Sub-?sections?|Paragraphs?)\s+"
+    r"(\(\d+[A-Z]{0,3}\)(?:(?:,\s*|\s+(?:and|or)\s+)\(\d+[A-Z]{0,3}\))*)\s+(?:does|do) not apply",
+    re.I,
+)
+
+
+def subject_to(text: str) -> list[str]:
+    """The subsections or paragraphs of the same provision that ``text`` (one subsection) is
+    made subject to, as their numbers: ['4'] for "..., unless subsection (4) applies." A
+    reference to another Act's or section's subsection ("subsection (3) of section 70") is not
+    one."""
+    found: list[str] = []
+    for pattern in (_SUBJECT_TO, _DOES_NOT_APPLY):
+        for m in pattern.finditer(text):
+            for number in re.findall(r"\((\d+[A-Z]{0,3})\)", m.group(1)):
+                if number not in found:
+                    found.append(number)
+    return found
+
+
 def paragraph_number(line: str) -> str | None:
     """'6.15' for '6.15 A pupil has SEN...', '5' for '5. The EYFS...', else None."""
     m = PARAGRAPH_NUMBER.match(line.strip())

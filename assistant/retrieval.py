@@ -33,7 +33,15 @@ from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from assistant.glossary import CorpusForms, corpus_forms, expand, expansions, spell_out
-from assistant.pinpoint import AskedProvision, asked_provisions, legal_bases, provision_keys
+from assistant.pinpoint import (
+    AskedProvision,
+    asked_provisions,
+    holds_part,
+    legal_bases,
+    provision_keys,
+    starts_part,
+    subject_to,
+)
 from assistant.sentence_vectors import SentenceVectors
 from assistant.settings import RetrievalSettings
 from assistant.text import (
@@ -700,6 +708,33 @@ class Retriever:
                     sims = sims + (extra_sims or [])
                     known = known and extra_sims is not None
                     changed = True
+        # A subsection made subject to another ("unless subsection (4) applies") that the
+        # chunk after (or before) holds: that subsection joins, so the answer can quote the
+        # rule with its exceptions (see answer._exceptions_of).
+        for number in subject_to("\n".join(lines)):
+            if holds_part("\n".join(lines), number):
+                continue
+            for step, node in ((1, after), (-1, before or self._neighbour(passage.metadata, -1))):
+                if node is None:
+                    continue
+                theirs = node.get_content(metadata_mode=MetadataMode.NONE).splitlines()
+                start = next((i for i, x in enumerate(theirs) if starts_part(x, number)), None)
+                if start is None:
+                    continue
+                end = next(
+                    (i for i in range(start + 1, len(theirs)) if _starts_provision(theirs[i])),
+                    len(theirs),
+                )
+                extra = theirs[start:end]
+                skip = len(split_sentences("\n".join(theirs[:start]))) if start else 0
+                extra_sims = self._tail_similarities(node, extra, q, skip=skip)
+                if step == 1:
+                    lines, sims = lines + extra, sims + (extra_sims or [])
+                else:
+                    lines, sims = extra + lines, (extra_sims or []) + sims
+                known = known and extra_sims is not None
+                changed = True
+                break
         if not changed:
             return passage
         return replace(

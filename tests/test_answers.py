@@ -55,6 +55,19 @@ def test_an_answer_cites_the_passage_that_holds_the_fact(real_assistant, questio
     assert "[1]" in answer.text
 
 
+def test_the_duty_to_name_a_school_is_quoted_with_the_grounds_for_refusing(real_assistant):
+    # CFA 2014 s.39(3) ends "unless subsection (4) applies" and the index cuts (4) into the
+    # next chunk: the answer must still quote (4), the grounds a parent needs to know.
+    answer = real_assistant.ask("Can schools refuse to be named on an EHCP?")
+    assert "names the school or other institution specified in the request" in answer.text
+    assert "unless subsection (4) applies" in answer.text
+    assert "requested is unsuitable for the age, ability, aptitude" in answer.text
+    assert "(ii) the efficient use of resources." in answer.text
+    assert any(
+        s.cite.startswith("CFA 2014 s.39(") and s.cite.endswith("(4)") for s in answer.sources
+    )
+
+
 def test_every_sentence_of_an_answer_is_from_a_cited_passage(real_assistant):
     answer = real_assistant.ask("What does STEP training involve?")
     assert not answer.refused

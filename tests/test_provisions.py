@@ -894,3 +894,98 @@ def test_a_legal_basis_never_pushes_out_the_only_passage_an_answer_may_cite():
         "Must local authorities give parents a copy of the draft plan?", [CODE, law], None
     )
     assert [s.doc_id for s in draft.sources] == ["code"]
+
+
+def test_a_subsection_made_subject_to_another_names_it_and_other_acts_are_not_read_as_it():
+    from assistant.pinpoint import subject_to
+
+    assert subject_to(
+        "- (3) The authority must name the school, unless subsection (4) applies."
+    ) == ["4"]
+    assert subject_to("- (4) Subsection (3) does not apply where—") == ["3"]
+    assert subject_to("- (1) Subject to paragraph (3) or any direction made") == ["3"]
+    assert subject_to("- (2) in a mainstream school, subject to subsections (3) and (4).") == [
+        "3",
+        "4",
+    ]
+    # a subsection of another section or Act is not part of this provision
+    assert subject_to("as given by section 70(6) (subject to subsection (7) of that section)") == []
+    assert subject_to("- (1) The authority must review the plan within 12 months.") == []
+
+
+NAMING = Passage(
+    "act::0039",
+    "- (1) This section applies where a parent asks for a particular school to be named.\n"
+    "- (2) The authority must consult the governing body of the school.\n"
+    "- (3) The authority must secure that the plan names the school requested by the parent, "
+    "unless subsection (4) applies.\n"
+    "- (4) This subsection applies where—\n"
+    "- (a) the school is unsuitable for the age, ability or aptitude of the child, or\n"
+    "- (b) the attendance would be incompatible with the efficient use of resources.",
+    {**ACT, "section": "PART 3 > s.39 Finalising plans: request for a particular school"},
+    1.0,
+    0.8,
+)
+
+
+def test_a_rule_made_subject_to_an_exception_is_quoted_with_the_exception():
+    # "unless subsection (4) applies" quoted without (4) states the rule and hides the
+    # grounds on which it does not hold: the parent asking whether the school can be refused
+    # needs exactly those.
+    answerer = _answerer(ALWAYS, passages=(NAMING,))
+    draft = answerer.answer(
+        "Must the plan name the school requested by the parent?", [NAMING], None
+    )
+    assert "unless subsection (4) applies" in draft.text
+    assert "(a) the school is unsuitable for the age" in draft.text
+    assert "(b) the attendance would be incompatible" in draft.text
+    assert draft.sources[0].pinpoint == "s.39(3)–(4)"
+    # and from the other side: the exception brings the rule it is an exception to
+    opening = replace(
+        NAMING,
+        text=NAMING.text.replace(
+            "- (4) This subsection applies where—", "- (4) Subsection (3) does not apply where—"
+        ),
+    )
+    draft = answerer.answer(
+        "When is the school unsuitable for the age of the child?", [opening], None
+    )
+    assert "(a) the school is unsuitable" in draft.text
+    assert "must secure that the plan names the school" in draft.text
+    assert "(2) The authority must consult" not in draft.text  # nothing else of the section
+
+
+def test_an_exception_in_the_next_chunk_joins_the_passage_that_refers_to_it(
+    tmp_path, settings_factory
+):
+    from assistant.core import build_assistant
+    from ingest.pipeline import run_ingest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    filler = " ".join(["after consulting the governing body of that school"] * 6)
+    (corpus / "act.md").write_text(
+        "---\ntitle: Example Act\nshort_name: Example Act 2014\n"
+        "jurisdiction: England\ndoc_type: legislation\n---\n"
+        "# Example Act\n\n## PART 3 — Plans\n\n#### Request for a particular school\n\n"
+        "###### 39\n\n"
+        f"- (1) This section applies where a parent asks for a school, {filler}.\n\n"
+        f"- (2) The authority must consult the school, {filler}.\n\n"
+        "- (3) The authority must secure that the plan names the school requested by the "
+        "parent, unless subsection (4) applies.\n\n"
+        f"- (4) This subsection applies where the school is unsuitable for the child, {filler}.\n",
+        encoding="utf-8",
+    )
+    settings = settings_factory(tmp_path, corpus)
+    run_ingest(settings, progress=False)
+    bot = build_assistant(settings)
+    chunks = [n.get_content(metadata_mode=MetadataMode.NONE) for n in bot.nodes]
+    holder = [c for c in chunks if "unless subsection (4) applies" in c]
+    assert holder and "(4) This subsection applies" not in holder[0], "the exception is cut off"
+    passages = bot.retrieve("Must the plan name the school requested by the parent?")
+    rule = next(p for p in passages if "unless subsection (4) applies" in p.text)
+    assert "(4) This subsection applies where the school is unsuitable" in rule.text
+    assert len(rule.sentence_similarities or ()) == len(split_sentences(rule.text))
+    answer = bot.ask("Must the plan name the school requested by the parent?")
+    assert "unless subsection (4) applies" in answer.text
+    assert "(4) This subsection applies where the school is unsuitable" in answer.text
