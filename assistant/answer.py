@@ -19,6 +19,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from assistant.glossary import equivalents_of, expand
 from assistant.pinpoint import (
     cite_label,
+    exception_to,
     holds_part,
     legal_force,
     paragraph_number,
@@ -62,6 +63,7 @@ class _Sentence:
     provision: int | None = None  # where its subsection (or numbered paragraph) starts
     law: bool = False  # from legislation: always quoted by whole provision
     score: float = 0.0
+    joined: bool = False  # joined from the next chunk: quoted only with what depends on it
 
 
 _SUBSECTION_START = re.compile(r"^\(\d+[A-Z]{0,3}\)")
@@ -86,18 +88,30 @@ def _candidates(passages: list[Passage]) -> list[_Sentence]:
             if INJECTION.search(text):
                 continue  # keeps its position (stored vectors line up), never selected
             leads = text.rstrip().endswith((":", "—", "–", "-"))
+            joined = passage.joined_from is not None and position >= passage.joined_from
             if is_item:
                 sentences.append(
-                    _Sentence(text, p_index, position, True, intro, provision, legislation)
+                    _Sentence(
+                        text, p_index, position, True, intro, provision, legislation, 0.0, joined
+                    )
                 )
                 if leads:  # "(4) Regulations may—" introduces the items (a), (b) below it
                     intro = position
             else:
                 sentences.append(
-                    _Sentence(text, p_index, position, False, None, provision, legislation)
+                    _Sentence(
+                        text, p_index, position, False, None, provision, legislation, 0.0, joined
+                    )
                 )
                 intro = position if leads else None
     return sentences
+
+
+def _own_text(passage: Passage) -> str:
+    """The passage's own text, without the subsections joined from the next chunk."""
+    if passage.joined_from is None:
+        return passage.text
+    return " ".join(text for text, _ in split_sentences(passage.text)[: passage.joined_from])
 
 
 def _coverage(q_terms: list[str], text_terms: set[str], vocab: Vocabulary) -> float:
@@ -156,7 +170,7 @@ class ExtractiveAnswerer:
         # Relevance of each sentence: meaning (embedding), words (IDF overlap), passage rank.
         sims = self._sentence_similarities(question, sentences, query_embedding, pool)
         passage_terms = [
-            set(self.vocab.terms(p.metadata.get("section", "") + " " + p.text)) for p in pool
+            set(self.vocab.terms(p.metadata.get("section", "") + " " + _own_text(p))) for p in pool
         ]
         wanted = answer_type(question)
         w = s.weights
@@ -174,7 +188,9 @@ class ExtractiveAnswerer:
                 - (w.short_penalty if short else 0.0)
             )
 
-        ranked = sorted(sentences, key=lambda x: x.score, reverse=True)
+        ranked = sorted((x for x in sentences if not x.joined), key=lambda x: x.score, reverse=True)
+        if not ranked:
+            return Draft(REFUSAL, self._nearest(passages), "not_found", "no sentences")
         chosen = self._select(ranked, sentences, pool)
 
         best_dense = max((p.dense_similarity or 0.0) for p in pool)
@@ -397,6 +413,7 @@ class ExtractiveAnswerer:
                 if (
                     x is not None
                     and not x.is_item
+                    and not x.joined
                     and x not in chosen
                     and x.score >= best * s.neighbour_within
                     and words + len(x.text.split()) <= s.max_words * s.overrun
@@ -469,7 +486,7 @@ class ExtractiveAnswerer:
             if x.provision is not None
             and (x.law or unit_words[(x.passage, x.provision)] <= s.max_paragraph_words)
         }
-        provisions |= _exceptions_of(provisions, sentences)
+        provisions |= _exceptions_of(provisions, sentences, s.max_exception_words)
         for x in sentences:
             if (x.passage, x.provision) in provisions and x not in chosen:
                 chosen.append(x)
@@ -589,31 +606,50 @@ def _each_provision_first(indices: list[int], pool: list[Passage]) -> list[int]:
 
 
 def _exceptions_of(
-    provisions: set[tuple[int, int | None]], sentences: list[_Sentence]
+    provisions: set[tuple[int, int | None]], sentences: list[_Sentence], max_words: int
 ) -> set[tuple[int, int | None]]:
-    """The subsections that quoted legislation is made subject to ("unless subsection (4)
-    applies"; "(4) Subsection (3) does not apply where—"), when the same passage holds them:
-    a rule quoted without its exceptions, or an exception without its rule, misstates the
-    law. Of two subsections with the number (a passage spanning two sections), the nearer."""
-    starts: dict[tuple[int, str], list[int]] = {}
+    """The subsections of the same passage that quoted legislation depends on: those a quoted
+    rule is made subject to ("unless subsection (4) applies"), those that are exceptions to a
+    quoted rule ("(3) The local authority need not comply with the time limit referred to in
+    paragraph (2) if"), and the rule a quoted exception is to. A rule quoted without its
+    exceptions, or an exception without its rule, misstates the law. Of two subsections with
+    the number (a passage spanning two sections), the nearer. One longer than ``max_words``
+    (a list of circumstances) is left to the reader: the rule's own words name it, and the
+    pinpoint leads to it."""
+    texts: dict[tuple[int, int], str] = {}
+    numbers: dict[tuple[int, int], str] = {}
     for x in sentences:
-        m = _SUBSECTION_START.match(x.text)
-        if x.law and m and x.provision == x.position:
-            starts.setdefault((x.passage, m.group(0).strip("()")), []).append(x.position)
-    added: set[tuple[int, int | None]] = set()
-    for passage, provision in provisions:
-        if provision is None:
+        if not x.law or x.provision is None:
             continue
-        text = " ".join(
-            x.text for x in sentences if x.passage == passage and x.provision == provision and x.law
-        )
-        for number in subject_to(text):
-            places = starts.get((passage, number), [])
-            if places:
-                nearest = min(places, key=lambda place: abs(place - provision))
-                if (passage, nearest) not in provisions:
-                    added.add((passage, nearest))
-    return added
+        key = (x.passage, x.provision)
+        texts[key] = f"{texts[key]} {x.text}" if key in texts else x.text
+        m = _SUBSECTION_START.match(x.text)
+        if m and x.provision == x.position:
+            numbers[key] = m.group(0).strip("()")
+    starts: dict[tuple[int, str], list[int]] = {}
+    for (passage, provision), number in numbers.items():
+        starts.setdefault((passage, number), []).append(provision)
+
+    def place(passage: int, number: str, near: int) -> tuple[int, int] | None:
+        found = starts.get((passage, number), [])
+        return (passage, min(found, key=lambda at: abs(at - near))) if found else None
+
+    added: set[tuple[int, int | None]] = set()
+    short = {key for key, text in texts.items() if len(text.split()) <= max_words}
+    for passage, provision in provisions:
+        if provision is None or (passage, provision) not in texts:
+            continue
+        text = texts[(passage, provision)]
+        for number in subject_to(text) + exception_to(text):
+            found = place(passage, number, provision)
+            if found is not None:
+                added.add(found)
+        own = numbers.get((passage, provision))
+        for key, other in texts.items():
+            if key[0] == passage and own and own in exception_to(other):
+                if place(passage, own, key[1]) == (passage, provision):
+                    added.add(key)
+    return (added & short) - provisions
 
 
 def refusal_text(unused: tuple[str, ...], no_figure: str | None) -> str:

@@ -183,26 +183,54 @@ def starts_part(line: str, part: str) -> bool:
     return bool(m) and m.group(1) == part
 
 
+def subsection_number(line: str) -> str | None:
+    """'2' for a line starting subsection (2) ("- (2) The authority must..."), else None."""
+    m = _SUBSECTION.match(line)
+    return m.group(1) if m else None
+
+
 def holds_part(text: str, part: str) -> bool:
     """Whether a chunk holds the start of subsection or numbered paragraph ``part``."""
     return any(starts_part(line, part) for line in text.splitlines())
 
 
-# A provision made subject to another of the same section or regulation: "unless subsection
-# (4) applies", "Subject to paragraph (3)", "except where paragraph (3) applies", and a
-# subsection opening "Subsection (3) does not apply where". Read alone it states the rule
-# without its exceptions (or the exception without its rule).
+# How legislation makes one subsection (or paragraph of a regulation) depend on another of
+# the same section or regulation. A rule read without its exceptions, or an exception without
+# its rule, misstates the law.
+_PART_NUMBERS = r"\(\d+[A-Z]{0,3}\)(?:\([a-z]{1,4}\))?(?:(?:,\s*|\s+(?:and|or|to)\s+)\(\d*[A-Z]{0,3}[a-z]{0,4}\))*"
+_PART = r"(?:sub-?sections?|paragraphs?)"
+# the rule names its exceptions: "unless subsection (4) applies", "Subject to paragraph (3)",
+# "unless any of the circumstances in subsection (3) apply"
 _SUBJECT_TO = re.compile(
-    r"\b(?:unless|subject to|except where|except as provided (?:by|in))\s+"
-    r"(?:sub-?sections?|paragraphs?)\s+(\(\d+[A-Z]{0,3}\)(?:(?:,\s*|\s+(?:and|or)\s+)\(\d+[A-Z]{0,3}\))*)"
-    r"(?!\s*(?:of|\())",
+    rf"\b(?:unless|subject to|except where|except as provided (?:by|in))\b[^.;:—]{{0,40}}?\b{_PART}\s+"
+    rf"({_PART_NUMBERS})(?!\s*(?:of|\())",
     re.I,
 )
-_DOES_NOT_APPLY = re.compile(
-    r"^\s*-?\s*\(\d+[A-Z]{0,3}\)\s+(?:Sub-?sections?|Paragraphs?)\s+"
-    r"(\(\d+[A-Z]{0,3}\)(?:(?:,\s*|\s+(?:and|or)\s+)\(\d+[A-Z]{0,3}\))*)\s+(?:does|do) not apply",
+# the exception names its rule: "(4) Subsection (3) does not apply where", "(3) But the duty
+# in subsection (2) does not apply", "(5) The timescales referred to in paragraphs (2) and (3)
+# do not apply", "(4) The local authority need not comply with the time limit referred to in
+# paragraph (1) if"
+_EXCEPTION_TO = re.compile(
+    rf"^\s*-?\s*\(\d+[A-Z]{{0,3}}\)[^.;:—]{{0,160}}?\b{_PART}\s+({_PART_NUMBERS})"
+    r"(?!\s*(?:of|\())[^.;:—]{0,40}?\b(?:does|do) not (?:apply|require)",
     re.I,
 )
+_NEED_NOT = re.compile(
+    rf"^\s*-?\s*\(\d+[A-Z]{{0,3}}\)[^.;:—]{{0,60}}?\bneed not comply with\b[^.;:—]{{0,60}}?"
+    rf"\b{_PART}\s+({_PART_NUMBERS})(?!\s*(?:of|\())",
+    re.I,
+)
+
+
+def _numbers_in(patterns: tuple[re.Pattern[str], ...], text: str) -> list[str]:
+    found: list[str] = []
+    for pattern in patterns:
+        for m in pattern.finditer(text):
+            # "(2)(b)": an item of it, which only matters where that item is quoted
+            for number in re.findall(r"\((\d+[A-Z]{0,3})\)(?!\s*\([a-z])", m.group(1)):
+                if number not in found:
+                    found.append(number)
+    return found
 
 
 def subject_to(text: str) -> list[str]:
@@ -210,13 +238,14 @@ def subject_to(text: str) -> list[str]:
     made subject to, as their numbers: ['4'] for "..., unless subsection (4) applies." A
     reference to another Act's or section's subsection ("subsection (3) of section 70") is not
     one."""
-    found: list[str] = []
-    for pattern in (_SUBJECT_TO, _DOES_NOT_APPLY):
-        for m in pattern.finditer(text):
-            for number in re.findall(r"\((\d+[A-Z]{0,3})\)", m.group(1)):
-                if number not in found:
-                    found.append(number)
-    return found
+    return _numbers_in((_SUBJECT_TO,), text)
+
+
+def exception_to(text: str) -> list[str]:
+    """The subsections or paragraphs of the same provision that ``text`` (one subsection) is
+    an exception to: ['3'] for "(4) Subsection (3) does not apply where—", ['1'] for "(4) The
+    local authority need not comply with the time limit referred to in paragraph (1) if"."""
+    return _numbers_in((_EXCEPTION_TO, _NEED_NOT), text)
 
 
 def paragraph_number(line: str) -> str | None:

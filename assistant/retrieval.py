@@ -36,11 +36,11 @@ from assistant.glossary import CorpusForms, corpus_forms, expand, expansions, sp
 from assistant.pinpoint import (
     AskedProvision,
     asked_provisions,
-    holds_part,
+    exception_to,
     legal_bases,
     provision_keys,
-    starts_part,
     subject_to,
+    subsection_number,
 )
 from assistant.sentence_vectors import SentenceVectors
 from assistant.settings import RetrievalSettings
@@ -708,39 +708,41 @@ class Retriever:
                     sims = sims + (extra_sims or [])
                     known = known and extra_sims is not None
                     changed = True
-        # A subsection made subject to another ("unless subsection (4) applies") that the
-        # chunk after (or before) holds: that subsection joins, so the answer can quote the
-        # rule with its exceptions (see answer._exceptions_of).
-        for number in subject_to("\n".join(lines)):
-            if holds_part("\n".join(lines), number):
-                continue
-            for step, node in ((1, after), (-1, before or self._neighbour(passage.metadata, -1))):
-                if node is None:
+        # Subsections in the chunk after that one of this chunk's depends on: the exceptions
+        # a rule here is subject to ("unless subsection (4) applies") or that are made to it
+        # ("(3) ... need not comply with the time limit referred to in paragraph (2)"). They
+        # join at the end, marked as joined: the answer quotes them only with the rule they
+        # belong to (answer._exceptions_of), never on their own, and does not read them as
+        # this passage's own words.
+        joined_from: int | None = None
+        if after is not None:
+            text = "\n".join(lines)
+            own = [n for n in map(subsection_number, lines) if n]
+            wanted = [n for n in subject_to(text) + exception_to(text) if n not in own]
+            theirs = after.get_content(metadata_mode=MetadataMode.NONE).splitlines()
+            starts = [i for i, x in enumerate(theirs) if subsection_number(x)]
+            for i in starts:
+                number = subsection_number(theirs[i]) or ""
+                block = theirs[i : next((j for j in starts if j > i), len(theirs))]
+                if number in own or not (
+                    number in wanted or set(exception_to("\n".join(block))) & set(own)
+                ):
                     continue
-                theirs = node.get_content(metadata_mode=MetadataMode.NONE).splitlines()
-                start = next((i for i, x in enumerate(theirs) if starts_part(x, number)), None)
-                if start is None:
-                    continue
-                end = next(
-                    (i for i in range(start + 1, len(theirs)) if _starts_provision(theirs[i])),
-                    len(theirs),
-                )
-                extra = theirs[start:end]
-                skip = len(split_sentences("\n".join(theirs[:start]))) if start else 0
-                extra_sims = self._tail_similarities(node, extra, q, skip=skip)
-                if step == 1:
-                    lines, sims = lines + extra, sims + (extra_sims or [])
-                else:
-                    lines, sims = extra + lines, (extra_sims or []) + sims
+                skip = len(split_sentences("\n".join(theirs[:i]))) if i else 0
+                extra_sims = self._tail_similarities(after, block, q, skip=skip)
+                if joined_from is None:
+                    joined_from = len(split_sentences("\n".join(lines)))
+                lines, sims = lines + block, sims + (extra_sims or [])
+                own.append(number)
                 known = known and extra_sims is not None
                 changed = True
-                break
         if not changed:
             return passage
         return replace(
             passage,
             text="\n".join(lines),
             sentence_similarities=tuple(sims) if known else None,
+            joined_from=joined_from,
         )
 
     def _neighbour(self, meta: dict[str, Any], step: int) -> TextNode | None:

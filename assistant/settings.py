@@ -314,6 +314,14 @@ class AnswerSettings(BaseModel):
         "when one of its sentences is chosen (a sentence alone often leans on the one before: "
         "'This is known as the graduated approach'); longer ones are quoted by sentence.",
     )
+    max_exception_words: int = Field(
+        90,
+        description="A subsection that quoted legislation depends on ('unless subsection (4) "
+        "applies'; '(3) ... need not comply with the time limit referred to in paragraph (2)') "
+        "is quoted with it when it is up to this long: a rule without its exceptions misstates "
+        "the law. A longer one (a list of circumstances) would double the answer; the rule's "
+        "own words name it and the pinpoint leads to it. As long as a paragraph quoted whole.",
+    )
     max_citations: int = Field(3, description="Most passages one answer cites.")
     weights: SentenceWeights = Field(default_factory=SentenceWeights)
     keep_within: float = Field(

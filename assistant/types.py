@@ -187,3 +187,7 @@ class Passage:
     # the question asks what the law requires, and this provision is the legal basis that
     # this passage of statutory guidance names ('Relevant legislation: ...'): its chunk_id
     basis_for: str = ""
+    # sentences from this one on (split_sentences order) are subsections of the next chunk
+    # that one of this passage's depends on ("unless subsection (4) applies"): quoted only
+    # with it, never on their own, and not read as the passage's own words
+    joined_from: int | None = None

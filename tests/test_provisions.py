@@ -902,15 +902,40 @@ def test_a_subsection_made_subject_to_another_names_it_and_other_acts_are_not_re
     assert subject_to(
         "- (3) The authority must name the school, unless subsection (4) applies."
     ) == ["4"]
-    assert subject_to("- (4) Subsection (3) does not apply where—") == ["3"]
     assert subject_to("- (1) Subject to paragraph (3) or any direction made") == ["3"]
     assert subject_to("- (2) in a mainstream school, subject to subsections (3) and (4).") == [
         "3",
         "4",
     ]
+    assert subject_to(
+        "- (1) it must decide, unless any of the circumstances in subsection (3) apply."
+    ) == ["3"]
     # a subsection of another section or Act is not part of this provision
     assert subject_to("as given by section 70(6) (subject to subsection (7) of that section)") == []
     assert subject_to("- (1) The authority must review the plan within 12 months.") == []
+
+
+def test_an_exception_names_the_rule_it_is_an_exception_to():
+    from assistant.pinpoint import exception_to
+
+    assert exception_to("- (4) Subsection (3) does not apply where—") == ["3"]
+    assert exception_to("- (3) But the duty in subsection (2) does not apply if the plan") == ["2"]
+    assert exception_to(
+        "- (5) The timescales referred to in paragraphs (2) and (3) do not apply"
+    ) == [
+        "2",
+        "3",
+    ]
+    assert exception_to(
+        "- (3) The local authority need not comply with the time limit referred to in "
+        "paragraph (2) if it is impractical for any of the reasons set out in regulation 10(4)"
+    ) == ["2"]
+    # an exception to some items of a subsection matters only where those items are quoted
+    assert (
+        exception_to("- (3) It need not comply with the time limits in paragraph (2)(b) and (c)")
+        == []
+    )
+    assert exception_to("- (2) The authority must issue the plan within 20 weeks.") == []
 
 
 NAMING = Passage(
@@ -953,6 +978,54 @@ def test_a_rule_made_subject_to_an_exception_is_quoted_with_the_exception():
     assert "(a) the school is unsuitable" in draft.text
     assert "must secure that the plan names the school" in draft.text
     assert "(2) The authority must consult" not in draft.text  # nothing else of the section
+
+
+TIMESCALE = Passage(
+    "regs::0013",
+    "- (1) This regulation applies to the finalised plan.\n"
+    "- (2) The local authority must send the finalised plan to the parent within 20 weeks of "
+    "receiving a request for an assessment.\n"
+    "- (3) The local authority need not comply with the time limit referred to in paragraph (2) "
+    "if it is impractical to do so because the parent is away from the area for 4 weeks.\n"
+    "- (4) The authority must consult the parent before naming a school, unless paragraph (5) "
+    "applies.\n"
+    "- (5) The circumstances are—\n"
+    + "\n".join(
+        f"- ({c}) the child is in hospital for a reason of kind {c} listed in the health "
+        "annex to these regulations, and has been for more than a month;"
+        for c in "abcdef"
+    ),
+    {**ACT, "cite_as": "SEND Regulations 2014", "section": "PART 2 > reg.13 Timescales for plans"},
+    1.0,
+    0.8,
+)
+
+
+def test_a_time_limit_is_quoted_with_the_exception_made_to_it_but_not_a_long_list():
+    answerer = _answerer(ALWAYS, passages=(TIMESCALE,))
+    asked = "Within how many weeks must the finalised plan be sent?"
+    draft = answerer.answer(asked, [TIMESCALE], None)
+    assert "within 20 weeks" in draft.text
+    assert "need not comply with the time limit referred to in paragraph (2)" in draft.text
+    # a rule whose exceptions are a long list names them itself; the list is not quoted
+    asked = "Must the authority consult the parent before naming a school?"
+    draft = answerer.answer(asked, [TIMESCALE], None)
+    assert "unless paragraph (5) applies" in draft.text
+    assert "(f) the child is in hospital" not in draft.text
+
+
+def test_a_subsection_joined_from_the_next_chunk_is_never_quoted_on_its_own():
+    # the exception joined the passage only for the rule that depends on it: asked about the
+    # exception's own words, the answer does not quote it without the rule
+    joined = replace(NAMING, text=NAMING.text.replace("unless subsection (4) applies", "as asked"))
+    joined = replace(joined, joined_from=len(split_sentences(joined.text)) - 3)
+    answerer = _answerer(ALWAYS, passages=(joined,))
+    asked = "Is the attendance incompatible with the efficient use of resources?"
+    draft = answerer.answer(asked, [joined], None)
+    assert "efficient use of resources" not in draft.text
+    # without the mark it is the passage's own sentence, and is quoted
+    draft = answerer.answer(asked, [replace(joined, joined_from=None)], None)
+    assert "efficient use of resources" in draft.text
 
 
 def test_an_exception_in_the_next_chunk_joins_the_passage_that_refers_to_it(
