@@ -26,6 +26,7 @@ from assistant.errors import IndexMissingError
 from assistant.glossary import GLOSSARY_KEY, CorpusForms, correct_spelling, read_short_forms
 from assistant.retrieval import Retriever, Vocabulary
 from assistant.settings import ReadingSettings, Settings
+from assistant.text import STOPWORDS
 from assistant.types import Answer, Draft, Passage, Scope, StreamingAnswerer, Token
 
 logger = logging.getLogger(__name__)
@@ -298,7 +299,9 @@ _SYSTEM_TERMS: dict[str, tuple[re.Pattern[str], ...]] = {
         ),
     ),
     "England": (
-        re.compile(r"\b(SENCOs?|SENCo|SENDCos?|EHCPs?|EHC|SEND|SEN|SENDIASS|IPSEA|SENDIST)\b"),
+        re.compile(
+            r"\b(SENCOs?|SENCo|SENDCos?|EHCPs?|EHC plans?|EHC|SEND|SEN|SENDIASS|IPSEA|SENDIST)\b"
+        ),
         re.compile(
             r"\b(education, health and care( plans?)?|special educational (needs|provision)|"
             r"sen co-ordinators?|first-tier tribunal|local offer)\b",
@@ -422,12 +425,38 @@ def one_country_question(question: str, country: str) -> str:
     text = _COMPARING.sub(" ", question)
     for pattern in (_WALES_NAMED, _ENGLAND_NAMED, *_SYSTEM_TERMS[other]):
         text = pattern.sub(" ", text)
-    return " ".join(text.split())
+    text = " ".join(text.split())
+    # A comparison of nothing but the two systems' terms ('IDP vs EHCP?', 'Is an ALNCo the
+    # same as a SENCO?') asks of each system what its own term is.
+    own = [m.group(0) for p in _SYSTEM_TERMS[country] for m in p.finditer(text)]
+    rest = [
+        w
+        for w in re.findall(r"[a-z]+", _SYSTEM_TERMS_ANY(country).sub(" ", text).lower())
+        if w not in STOPWORDS and w not in _LIKENESS
+    ]
+    if own and not rest:
+        return f"What is {own[0]}?"
+    return text
+
+
+# words that only say two things are being likened ('the same as', 'similar to')
+_LIKENESS = frozenset("same similar like alike between difference versus vs".split())
+
+
+def _SYSTEM_TERMS_ANY(country: str) -> re.Pattern[str]:
+    """One pattern for all of a country's system terms."""
+    return re.compile("|".join(f"(?:{p.pattern})" for p in _SYSTEM_TERMS[country]), re.I)
 
 
 def asks_to_compare(question: str) -> bool:
-    """A question that names both countries ('Wales vs England', 'in England and Wales')."""
-    return all(p.search(question) for p in _BOTH)
+    """A question that names both countries ('Wales vs England', 'in England and Wales'), or
+    names neither and uses both systems' own terms ('IDP vs EHCP?', 'Is an ALNCo the same as
+    a SENCO?'): each system's half is answered from its own country's documents."""
+    if all(p.search(question) for p in _BOTH):
+        return True
+    return not any(p.search(question) for p in _BOTH) and all(
+        any(p.search(question) for p in patterns) for patterns in _SYSTEM_TERMS.values()
+    )
 
 
 def _renumber(text: str, offset: int) -> str:
