@@ -40,7 +40,8 @@ STOPWORDS = frozenset(
     she's it's that's there's what's who's where's when's how's why's let's""".split()
     # and typed without the apostrophe, where that is not a word of its own ("whats")
     + """whats whos wheres hows dont doesnt didnt cant isnt arent wasnt werent havent hasnt
-    hadnt couldnt shouldnt wouldnt ive youre theyre thats theres""".split()
+    hadnt couldnt shouldnt wouldnt mustnt neednt wont im ive youre youve theyre theyve weve
+    thats theres""".split()
 )
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[’'\")\]]?\s+(?=[A-Z“‘\"(•\d])")

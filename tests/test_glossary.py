@@ -85,6 +85,10 @@ def test_a_contraction_is_read_as_the_words_it_stands_for():
     asked = clean_question("What’s an IDP? It doesn’t say, and I can't find it.", 200)
     assert asked == "What's an IDP? It doesn't say, and I can't find it."
     assert vocab.terms(asked) == vocab.terms("What is an IDP? It does not say, and I find it.")
+    # typed without the apostrophe, as phones leave it
+    assert vocab.terms("the school wont do it and im stuck") == vocab.terms(
+        "the school won't do it and I'm stuck"
+    )
 
 
 def test_a_short_form_typed_in_lower_case_is_read_as_one_unless_the_documents_use_the_word():
