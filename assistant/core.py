@@ -309,6 +309,11 @@ _SYSTEM_TERMS: dict[str, tuple[re.Pattern[str], ...]] = {
         ),
     ),
 }
+# each country's system terms as one pattern
+_ANY_SYSTEM_TERM = {
+    country: re.compile("|".join(f"(?:{p.pattern})" for p in patterns), re.I)
+    for country, patterns in _SYSTEM_TERMS.items()
+}
 ADVICE_WALES = (
     "Where to get advice (not from the documents): in Wales, SNAP Cymru gives "
     "free, independent advice on additional learning needs to families and young "
@@ -431,7 +436,7 @@ def one_country_question(question: str, country: str) -> str:
     own = [m.group(0) for p in _SYSTEM_TERMS[country] for m in p.finditer(text)]
     rest = [
         w
-        for w in re.findall(r"[a-z]+", _SYSTEM_TERMS_ANY(country).sub(" ", text).lower())
+        for w in re.findall(r"[a-z]+", _ANY_SYSTEM_TERM[country].sub(" ", text).lower())
         if w not in STOPWORDS and w not in _LIKENESS
     ]
     if own and not rest:
@@ -441,11 +446,6 @@ def one_country_question(question: str, country: str) -> str:
 
 # words that only say two things are being likened ('the same as', 'similar to')
 _LIKENESS = frozenset("same similar like alike between difference versus vs".split())
-
-
-def _SYSTEM_TERMS_ANY(country: str) -> re.Pattern[str]:
-    """One pattern for all of a country's system terms."""
-    return re.compile("|".join(f"(?:{p.pattern})" for p in _SYSTEM_TERMS[country]), re.I)
 
 
 def asks_to_compare(question: str) -> bool:
