@@ -92,7 +92,7 @@ def _candidates(passages: list[Passage]) -> list[_Sentence]:
             if is_item:
                 sentences.append(
                     _Sentence(
-                        text, p_index, position, True, intro, provision, legislation, 0.0, joined
+                        text, p_index, position, True, intro, provision, legislation, joined=joined
                     )
                 )
                 if leads:  # "(4) Regulations may—" introduces the items (a), (b) below it
@@ -100,7 +100,7 @@ def _candidates(passages: list[Passage]) -> list[_Sentence]:
             else:
                 sentences.append(
                     _Sentence(
-                        text, p_index, position, False, None, provision, legislation, 0.0, joined
+                        text, p_index, position, False, None, provision, legislation, joined=joined
                     )
                 )
                 intro = position if leads else None
