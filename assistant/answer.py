@@ -19,6 +19,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from assistant.glossary import equivalents_of, expand
 from assistant.pinpoint import (
     cite_label,
+    defined_later,
     exception_to,
     holds_part,
     legal_force,
@@ -611,7 +612,8 @@ def _exceptions_of(
     """The subsections of the same passage that quoted legislation depends on: those a quoted
     rule is made subject to ("unless subsection (4) applies"), those that are exceptions to a
     quoted rule ("(3) The local authority need not comply with the time limit referred to in
-    paragraph (2) if"), and the rule a quoted exception is to. A rule quoted without its
+    paragraph (2) if"), the rule a quoted exception is to, and a later subsection that says
+    what a quoted term is ("holds the qualification, mentioned in paragraph (5)"). A rule quoted without its
     exceptions, or an exception without its rule, misstates the law. Of two subsections with
     the number (a passage spanning two sections), the nearer. One longer than ``max_words``
     (a list of circumstances) is left to the reader: the rule's own words name it, and the
@@ -640,7 +642,7 @@ def _exceptions_of(
         if provision is None or (passage, provision) not in texts:
             continue
         text = texts[(passage, provision)]
-        for number in subject_to(text) + exception_to(text):
+        for number in subject_to(text) + exception_to(text) + defined_later(text):
             found = place(passage, number, provision)
             if found is not None:
                 added.add(found)

@@ -222,6 +222,16 @@ _NEED_NOT = re.compile(
 )
 
 
+# a later subsection says what this one's term is: "that person holds the qualification,
+# mentioned in paragraph (5)" ("(5) The qualification referred to in paragraph (4) is a
+# postgraduate qualification ...")
+_DEFINED_IN = re.compile(
+    rf"\b(?:mentioned|specified|set out|described|listed) in\s+{_PART}\s+({_PART_NUMBERS})"
+    r"(?!\s*(?:of|\())",
+    re.I,
+)
+
+
 def _numbers_in(patterns: tuple[re.Pattern[str], ...], text: str) -> list[str]:
     found: list[str] = []
     for pattern in patterns:
@@ -239,6 +249,20 @@ def subject_to(text: str) -> list[str]:
     reference to another Act's or section's subsection ("subsection (3) of section 70") is not
     one."""
     return _numbers_in((_SUBJECT_TO,), text)
+
+
+def defined_later(text: str) -> list[str]:
+    """The later subsections or paragraphs of the same provision that say what a term of
+    ``text`` (one subsection, opening with its number) is: ['5'] for "(4) ... holds the
+    qualification, mentioned in paragraph (5)". An earlier one ("the notice mentioned in
+    subsection (2)") is not: the reader has met it."""
+    own = _SUBSECTION.match(text)
+    if not own:
+        return []
+    first = int(re.match(r"\d+", own.group(1)).group(0))
+    return [
+        n for n in _numbers_in((_DEFINED_IN,), text) if int(re.match(r"\d+", n).group(0)) > first
+    ]
 
 
 def exception_to(text: str) -> list[str]:

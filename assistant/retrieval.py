@@ -36,6 +36,7 @@ from assistant.glossary import CorpusForms, corpus_forms, expand, expansions, sp
 from assistant.pinpoint import (
     AskedProvision,
     asked_provisions,
+    defined_later,
     exception_to,
     legal_bases,
     provision_keys,
@@ -716,9 +717,13 @@ class Retriever:
         # this passage's own words.
         joined_from: int | None = None
         if after is not None:
-            text = "\n".join(lines)
             own = [n for n in map(subsection_number, lines) if n]
-            wanted = [n for n in subject_to(text) + exception_to(text) if n not in own]
+            wanted = [
+                n
+                for line in lines
+                for n in subject_to(line) + exception_to(line) + defined_later(line)
+                if n not in own
+            ]
             theirs = after.get_content(metadata_mode=MetadataMode.NONE).splitlines()
             starts = [i for i, x in enumerate(theirs) if subsection_number(x)]
             for i in starts:

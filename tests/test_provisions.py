@@ -1062,3 +1062,29 @@ def test_an_exception_in_the_next_chunk_joins_the_passage_that_refers_to_it(
     answer = bot.ask("Must the plan name the school requested by the parent?")
     assert "unless subsection (4) applies" in answer.text
     assert "(4) This subsection applies where the school is unsuitable" in answer.text
+
+
+def test_a_term_a_later_subsection_defines_is_quoted_with_its_definition():
+    from assistant.pinpoint import defined_later
+
+    assert defined_later(
+        "- (4) that person holds the qualification, mentioned in paragraph (5)."
+    ) == ["5"]
+    # an earlier subsection the reader has met is not brought again
+    assert defined_later("- (3) The notice mentioned in subsection (2) must be in writing.") == []
+    qualification = Passage(
+        "regs::0049",
+        "- (3) The authority must designate a member of staff as the co-ordinator.\n"
+        "- (4) The authority must ensure that the co-ordinator holds the qualification "
+        "mentioned in paragraph (5) within three years.\n"
+        "- (5) The qualification referred to in paragraph (4) is the national award for "
+        "co-ordination awarded by a recognised body.",
+        {**ACT, "cite_as": "SEND Regulations 2014", "section": "PART 3 > reg.49 Co-ordinators"},
+        1.0,
+        0.8,
+    )
+    answerer = _answerer(ALWAYS, passages=(qualification,))
+    asked = "Within how many years must the co-ordinator hold the qualification?"
+    draft = answerer.answer(asked, [qualification], None)
+    assert "within three years" in draft.text
+    assert "is the national award for co-ordination" in draft.text
