@@ -27,6 +27,7 @@ from assistant.pinpoint import (
     pinpoint,
     starts_part,
     subject_to,
+    subsection_number,
 )
 from assistant.retrieval import Vocabulary
 from assistant.settings import AnswerSettings, StatusModelSettings
@@ -625,9 +626,10 @@ def _exceptions_of(
             continue
         key = (x.passage, x.provision)
         texts[key] = f"{texts[key]} {x.text}" if key in texts else x.text
-        m = _SUBSECTION_START.match(x.text)
-        if m and x.provision == x.position:
-            numbers[key] = m.group(0).strip("()")
+        number = subsection_number(x.text)
+        if number and x.provision == x.position:
+            numbers[key] = number
+    excepted = {key: exception_to(text) for key, text in texts.items()}
     starts: dict[tuple[int, str], list[int]] = {}
     for (passage, provision), number in numbers.items():
         starts.setdefault((passage, number), []).append(provision)
@@ -642,13 +644,13 @@ def _exceptions_of(
         if provision is None or (passage, provision) not in texts:
             continue
         text = texts[(passage, provision)]
-        for number in subject_to(text) + exception_to(text) + defined_later(text):
+        for number in subject_to(text) + excepted[(passage, provision)] + defined_later(text):
             found = place(passage, number, provision)
             if found is not None:
                 added.add(found)
         own = numbers.get((passage, provision))
-        for key, other in texts.items():
-            if key[0] == passage and own and own in exception_to(other):
+        for key, others in excepted.items():
+            if key[0] == passage and own and own in others:
                 if place(passage, own, key[1]) == (passage, provision):
                     added.add(key)
     return (added & short) - provisions

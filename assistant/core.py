@@ -309,11 +309,6 @@ _SYSTEM_TERMS: dict[str, tuple[re.Pattern[str], ...]] = {
         ),
     ),
 }
-# each country's system terms as one pattern
-_ANY_SYSTEM_TERM = {
-    country: re.compile("|".join(f"(?:{p.pattern})" for p in patterns), re.I)
-    for country, patterns in _SYSTEM_TERMS.items()
-}
 ADVICE_WALES = (
     "Where to get advice (not from the documents): in Wales, SNAP Cymru gives "
     "free, independent advice on additional learning needs to families and young "
@@ -434,10 +429,11 @@ def one_country_question(question: str, country: str) -> str:
     # A comparison of nothing but the two systems' terms ('IDP vs EHCP?', 'Is an ALNCo the
     # same as a SENCO?') asks of each system what its own term is.
     own = [m.group(0) for p in _SYSTEM_TERMS[country] for m in p.finditer(text)]
+    left = text
+    for pattern in _SYSTEM_TERMS[country]:
+        left = pattern.sub(" ", left)
     rest = [
-        w
-        for w in re.findall(r"[a-z]+", _ANY_SYSTEM_TERM[country].sub(" ", text).lower())
-        if w not in STOPWORDS and w not in _LIKENESS
+        w for w in re.findall(r"[a-z]+", left.lower()) if w not in STOPWORDS and w not in _LIKENESS
     ]
     if own and not rest:
         return f"What is {own[0]}?"
