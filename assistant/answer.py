@@ -20,6 +20,7 @@ from assistant.glossary import equivalents_of, expand
 from assistant.pinpoint import (
     cite_label,
     defined_later,
+    defines_term,
     exception_to,
     holds_part,
     legal_force,
@@ -85,6 +86,8 @@ def _candidates(passages: list[Passage]) -> list[_Sentence]:
             if legislation and _SUBSECTION_START.match(text):
                 provision = position
                 intro = None  # a new subsection is not an item of the one before's lead-in
+            elif legislation and is_item and intro is not None and defines_term(text):
+                provision = position  # one definition of "(2) In this Part—", with its lead-in
             elif guidance and paragraph_number(text):
                 provision = position  # a numbered paragraph of the Code or the framework
             if INJECTION.search(text):

@@ -189,6 +189,20 @@ def subsection_number(line: str) -> str | None:
     return m.group(1) if m else None
 
 
+# A definition in an interpretation provision: the item opens with the quoted term
+# ("“*EHC plan*” means a plan within section 37(2);", "“the SENCO”, in relation to ...").
+_DEFINITION = re.compile(
+    r"^[“\"]\*?[^”\"]{1,80}?\*?[”\"]\s*(?:\(|,|means\b|has\b|includes\b|does\b|is\b|are\b|in relation\b|shall\b)"
+)
+
+
+def defines_term(item: str) -> bool:
+    """Whether a list item of legislation is a definition of a quoted term. Each definition of
+    an interpretation provision ("(2) In this Part—") stands on its own: with the lead-in, it
+    is the whole provision for that term, as a citation for it ("s.83(2), 'EHC plan'") reads."""
+    return bool(_DEFINITION.match(item.strip()))
+
+
 def holds_part(text: str, part: str) -> bool:
     """Whether a chunk holds the start of subsection or numbered paragraph ``part``."""
     return any(starts_part(line, part) for line in text.splitlines())

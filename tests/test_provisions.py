@@ -1088,3 +1088,47 @@ def test_a_term_a_later_subsection_defines_is_quoted_with_its_definition():
     draft = answerer.answer(asked, [qualification], None)
     assert "within three years" in draft.text
     assert "is the national award for co-ordination" in draft.text
+
+
+def test_a_definition_is_quoted_with_its_lead_in_and_not_with_every_other_definition():
+    from assistant.pinpoint import defines_term
+
+    assert defines_term("“*EHC plan*” means a plan within section 37(2);")
+    assert defines_term("“*the SENCO*”, in relation to a relevant school, means the person")
+    assert not defines_term("(a) an institution in the further education sector is in Wales")
+    others = "".join(
+        f"- “*{term}*” has the meaning given by section {n};\n"
+        for n, term in enumerate(
+            [
+                "home authority",
+                "health care provision",
+                "mainstream school",
+                "maintained school",
+                "post-16 institution",
+                "proprietor",
+                "social care provision",
+                "EA 1996",
+            ],
+            start=40,
+        )
+    )
+    interpretation = Passage(
+        "act::0083",
+        "- (1) This section applies for the purposes of this Part.\n"
+        "- (2) In this Part—\n"
+        + others
+        + "- “*young person*” means a person over compulsory school age but under 25.\n"
+        "- (3) A reference to a school includes a reference to a nursery school.",
+        {**ACT, "cite_as": "CFA 2014", "section": "PART 3 > s.83 Interpretation"},
+        1.0,
+        0.8,
+    )
+    answerer = _answerer(ALWAYS, passages=(interpretation,))
+    draft = answerer.answer(
+        "What is the legal definition of a young person?", [interpretation], None
+    )
+    assert "- (2) In this Part—" in draft.text
+    assert "“*young person*” means a person over compulsory school age but under 25." in draft.text
+    assert "home authority" not in draft.text and "proprietor" not in draft.text
+    assert items_without_lead_in(draft.text, [draft.sources[0].to_citation()]) == []
+    assert draft.sources[0].pinpoint == "s.83(2)"
