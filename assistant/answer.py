@@ -19,6 +19,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from assistant.glossary import equivalents_of, expand
 from assistant.pinpoint import (
     cite_label,
+    confers_power,
     defined_later,
     defines_term,
     exception_to,
@@ -67,6 +68,7 @@ class _Sentence:
     law: bool = False  # from legislation: always quoted by whole provision
     score: float = 0.0
     joined: bool = False  # joined from the next chunk: quoted only with what depends on it
+    power: bool = False  # of a subsection conferring a power to make regulations or a code
 
 
 _SUBSECTION_START = re.compile(r"^\(\d+[A-Z]{0,3}\)")
@@ -82,10 +84,12 @@ def _candidates(passages: list[Passage]) -> list[_Sentence]:
         legislation = passage.metadata.get("doc_type") == "legislation"
         guidance = passage.metadata.get("doc_type") == "statutory-guidance"
         provision: int | None = 0 if legislation or guidance else None
+        power = False
         for position, (text, is_item) in enumerate(split_sentences(passage.text)):
             if legislation and _SUBSECTION_START.match(text):
                 provision = position
                 intro = None  # a new subsection is not an item of the one before's lead-in
+                power = confers_power(text)
             elif legislation and is_item and intro is not None and defines_term(text):
                 provision = position  # one definition of "(2) In this Part—", with its lead-in
             elif guidance and paragraph_number(text):
@@ -97,7 +101,15 @@ def _candidates(passages: list[Passage]) -> list[_Sentence]:
             if is_item:
                 sentences.append(
                     _Sentence(
-                        text, p_index, position, True, intro, provision, legislation, joined=joined
+                        text,
+                        p_index,
+                        position,
+                        True,
+                        intro,
+                        provision,
+                        legislation,
+                        joined=joined,
+                        power=power,
                     )
                 )
                 if leads:  # "(4) Regulations may—" introduces the items (a), (b) below it
@@ -105,7 +117,15 @@ def _candidates(passages: list[Passage]) -> list[_Sentence]:
             else:
                 sentences.append(
                     _Sentence(
-                        text, p_index, position, False, None, provision, legislation, joined=joined
+                        text,
+                        p_index,
+                        position,
+                        False,
+                        None,
+                        provision,
+                        legislation,
+                        joined=joined,
+                        power=power,
                     )
                 )
                 intro = position if leads else None
@@ -192,6 +212,8 @@ class ExtractiveAnswerer:
                 + (w.figure_bonus if states_figure else 0.0)
                 - (w.short_penalty if short else 0.0)
             )
+            if sent.power:
+                sent.score *= w.power_weight
 
         ranked = sorted((x for x in sentences if not x.joined), key=lambda x: x.score, reverse=True)
         if not ranked:

@@ -203,6 +203,23 @@ def defines_term(item: str) -> bool:
     return bool(_DEFINITION.match(item.strip()))
 
 
+# A subsection that confers a power to make law ("(4) Regulations may make provision about",
+# "(5) The code may impose requirements—", "(3) An order under subsection (1) may"): it says
+# what Ministers may legislate, not what anyone must or may do for a child.
+_CONFERS_POWER = re.compile(
+    r"^\s*-?\s*\(\d+[A-Z]{0,3}\)\s+(?:(?:the\s+)?regulations|(?:a|the)\s+code|an?\s+order|"
+    r"the\s+(?:welsh\s+ministers|secretary\s+of\s+state)\s+may\s+by\s+(?:regulations|order))"
+    r"\b[^.;—]{0,60}?\bmay\b",
+    re.I,
+)
+
+
+def confers_power(line: str) -> bool:
+    """Whether a line opens a subsection that confers a power to make regulations, a code
+    or an order ("(4) Regulations may make provision about appeals")."""
+    return bool(_CONFERS_POWER.match(line))
+
+
 def holds_part(text: str, part: str) -> bool:
     """Whether a chunk holds the start of subsection or numbered paragraph ``part``."""
     return any(starts_part(line, part) for line in text.splitlines())

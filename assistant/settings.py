@@ -295,6 +295,14 @@ class SentenceWeights(BaseModel):
         "fragment): it rarely answers anything on its own.",
     )
     short_words: int = Field(5, description="Below this many words a sentence is 'short'.")
+    power_weight: float = Field(
+        0.5,
+        description="Multiplier for the score of a sentence of a subsection that confers a power "
+        "to make law ('(4) Regulations may make provision about appeals', '(5) The code may "
+        "impose requirements—'): its items name many topics, so it shares words with many "
+        "questions, and it says what Ministers may legislate, not what anyone must do for a "
+        "child. Halved, not removed, as chunks that only amend other Acts are (amending_weight).",
+    )
 
 
 class AnswerSettings(BaseModel):

@@ -1132,3 +1132,28 @@ def test_a_definition_is_quoted_with_its_lead_in_and_not_with_every_other_defini
     assert "home authority" not in draft.text and "proprietor" not in draft.text
     assert items_without_lead_in(draft.text, [draft.sources[0].to_citation()]) == []
     assert draft.sources[0].pinpoint == "s.83(2)"
+
+
+def test_a_power_to_make_regulations_gives_way_to_the_duty_the_question_asks_about():
+    from assistant.pinpoint import confers_power
+
+    assert confers_power("- (4) Regulations may make provision about appeals to the Tribunal")
+    assert confers_power("- (5) The code may impose requirements—")
+    assert not confers_power("- (2) The local authority may by notice require a review.")
+    assert not confers_power("- (2) The Secretary of State may revise the code from time to time.")
+    appeals = Passage(
+        "act::0051",
+        "- (1) A parent may appeal to the Tribunal against the matters in subsection (2).\n"
+        "- (2) The matters are the school named in the plan and a decision not to assess.\n"
+        "- (4) Regulations may make provision about appeals to the Tribunal against a plan, "
+        "about the school named in a plan, and about a decision not to assess a parent's "
+        "child.",
+        {**ACT, "cite_as": "CFA 2014", "section": "PART 3 > s.51 Appeals"},
+        1.0,
+        0.8,
+    )
+    answerer = _answerer(ALWAYS, passages=(appeals,))
+    asked = "Can a parent appeal to the Tribunal about the school named in the plan?"
+    draft = answerer.answer(asked, [appeals], None)
+    assert "A parent may appeal to the Tribunal" in draft.text
+    assert "Regulations may make provision" not in draft.text
