@@ -37,6 +37,7 @@ from assistant.pinpoint import (
     AskedProvision,
     asked_provisions,
     defined_later,
+    defines_term,
     exception_to,
     legal_bases,
     provision_keys,
@@ -345,6 +346,12 @@ def _carried(line: str) -> bool:
     before: not a list item itself, and it introduces items ('... it must—')."""
     text = line.strip()
     return bool(text) and not text.startswith("- ") and text.endswith(("—", "–", ":", "-"))
+
+
+def _defines(lines: list[str]) -> bool:
+    """Whether a run of list lines is a list of definitions ("- “EHC plan” means ...")."""
+    items = [x.strip()[2:] for x in lines if x.strip().startswith("- ")]
+    return bool(items) and sum(map(defines_term, items)) * 2 > len(items)
 
 
 def _lead_line(lines: list[str], lead_in: str) -> int | None:
@@ -679,36 +686,66 @@ class Retriever:
         lines = passage.text.splitlines()
         sims = list(passage.sentence_similarities or ())
         known = passage.sentence_similarities is not None
-        before = self._neighbour(passage.metadata, -1) if lines and _carried(lines[0]) else None
-        after = self._neighbour(passage.metadata, 1)
         changed = False
-        if before is not None:
-            prior = before.get_content(metadata_mode=MetadataMode.NONE).splitlines()
-            start = _lead_line(prior, lines[0])
-            if start is not None:
-                extra = prior[start:]
-                extra_sims = self._tail_similarities(before, extra, q, from_end=True)
-                own = len(split_sentences(lines[0]))
-                lines = extra + lines[1:]
-                sims = (extra_sims or []) + sims[own:]
-                known = known and extra_sims is not None
-                changed = True
-        if after is not None:
-            following = after.get_content(metadata_mode=MetadataMode.NONE).splitlines()
-            lead = _lead_line(lines, following[0]) if following and _carried(following[0]) else None
-            if lead is not None and not any(_starts_provision(x) for x in lines[lead + 1 :]):
-                end = next(
-                    (i for i, line in enumerate(following[1:], 1) if _starts_provision(line)),
-                    len(following),
+        walk = self.settings.provision_chunks
+        if lines and _carried(lines[0]):
+            # back through the chunks that repeat the lead-in to the one where it starts
+            extra: list[str] = []
+            extra_sims: list[float] | None = []
+            meta: dict[str, Any] = passage.metadata
+            for _ in range(walk):
+                before = self._neighbour(meta, -1)
+                if before is None:
+                    break
+                prior = before.get_content(metadata_mode=MetadataMode.NONE).splitlines()
+                start = _lead_line(prior, lines[0])
+                carried_too = start is None and prior and prior[0].strip() == lines[0].strip()
+                if start is None and not (carried_too and not _defines(prior[1:])):
+                    break  # a list of definitions: each stands alone, no need to go further
+                part = prior[start:] if start is not None else prior[1:]
+                part_sims = self._tail_similarities(before, part, q, from_end=True)
+                extra = part + extra
+                extra_sims = (
+                    part_sims + extra_sims
+                    if part_sims is not None and extra_sims is not None
+                    else None
                 )
-                extra = following[1:end]
-                if extra:
-                    skip = len(split_sentences(following[0]))
-                    extra_sims = self._tail_similarities(after, extra, q, skip=skip)
-                    lines = lines + extra
-                    sims = sims + (extra_sims or [])
+                if start is not None:
+                    own = len(split_sentences(lines[0]))
+                    lines = extra + lines[1:]
+                    sims = (extra_sims or []) + sims[own:]
                     known = known and extra_sims is not None
                     changed = True
+                    break
+                meta = before.metadata
+        after = self._neighbour(passage.metadata, 1)
+        for step in range(walk):
+            if after is None:
+                break
+            following = after.get_content(metadata_mode=MetadataMode.NONE).splitlines()
+            lead = _lead_line(lines, following[0]) if following and _carried(following[0]) else None
+            if lead is None or any(_starts_provision(x) for x in lines[lead + 1 :]):
+                break
+            end = next(
+                (i for i, line in enumerate(following[1:], 1) if _starts_provision(line)),
+                len(following),
+            )
+            extra = following[1:end]
+            if step and _defines(extra):
+                break  # a list of definitions: each stands alone, no need to go further
+            if extra:
+                skip = len(split_sentences(following[0]))
+                extra_sims = self._tail_similarities(after, extra, q, skip=skip)
+                lines = lines + extra
+                sims = sims + (extra_sims or [])
+                known = known and extra_sims is not None
+                changed = True
+            if end < len(following):
+                break  # the subsection ends in this chunk: its other subsections are read below
+            nxt = self._neighbour(after.metadata, 1)
+            if nxt is None:
+                break
+            after = nxt
         # Subsections in the chunk after that one of this chunk's depends on: the exceptions
         # a rule here is subject to ("unless subsection (4) applies") or that are made to it
         # ("(3) ... need not comply with the time limit referred to in paragraph (2)"). They

@@ -102,6 +102,13 @@ class RetrievalSettings(BaseModel):
     bm25_weight: float = Field(
         0.6, description="Share of BM25 in score-based fusion (relative_score, dist_based_score)."
     )
+    provision_chunks: int = Field(
+        6,
+        description="Most chunks read on each side of a retrieved chunk of legislation to "
+        "make a subsection cut between chunks whole (its lead-in and every item): a list of "
+        "eleven exceptions (SEND Regulations reg.17(1)) spans four chunks, and part of a list "
+        "reads as if it were all. A list of definitions is not walked: each stands alone.",
+    )
     amending_weight: float = Field(
         0.5,
         description="Re-rank score multiplier for legislation chunks that only amend other "

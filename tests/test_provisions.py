@@ -422,7 +422,7 @@ def test_an_answer_from_the_other_country_says_so():
     assert other_country_notice("In Wales?", Draft("x", [], "not_found")) == ""
 
 
-def _split_subsection_assistant(tmp_path, settings_factory):
+def _split_subsection_assistant(tmp_path, settings_factory, letters="abcdefgh"):
     """An assistant over one regulation whose subsection (2) is too long for one chunk."""
     from assistant.core import build_assistant
     from ingest.pipeline import run_ingest
@@ -431,7 +431,7 @@ def _split_subsection_assistant(tmp_path, settings_factory):
     corpus.mkdir()
     filler = " ".join(["the relevant records kept for that purpose"] * 4)
     items = "\n\n".join(
-        f"- ({letter}) give the parent item {letter} of {filler};" for letter in "abcdefgh"
+        f"- ({letter}) give the parent item {letter} of {filler};" for letter in letters
     )
     (corpus / "regs.md").write_text(
         "---\ntitle: Example Regulations\nshort_name: Example Regulations 2014\n"
@@ -475,6 +475,63 @@ def test_a_subsection_cut_between_two_chunks_is_quoted_whole(tmp_path, settings_
     for letter in "abcdefgh":
         assert f"({letter}) give the parent item {letter}" in draft.text
     assert draft.sources[0].pinpoint.startswith("reg.22(2)")
+
+
+def test_a_subsection_cut_over_more_than_two_chunks_is_quoted_whole(tmp_path, settings_factory):
+    # Eleven exceptions to a bar on disclosing a plan span four chunks: the chunk in the
+    # middle must bring the lead-in from the first and the items of every other chunk.
+    letters = "abcdefghijklmnopqrstuvwx"
+    bot = _split_subsection_assistant(tmp_path, settings_factory, letters)
+    chunks = [n.get_content() for n in bot.nodes]
+    carried = [c for c in chunks if c.startswith("(2) Where the local authority is considering")]
+    assert len(carried) >= 3, "the subsection spans at least four chunks"
+    for asked in ("item a", "item m", "item x"):
+        passages = [
+            p
+            for p in bot.retrieve(f"What must the authority give the parent as {asked}?")
+            if f"({asked[-1]}) give the parent {asked}" in p.text
+        ]
+        assert passages, asked
+        text = passages[0].text
+        for letter in letters:
+            assert f"({letter}) give the parent item {letter}" in text, (asked, letter)
+        assert "- (2) Where the local authority is considering amending" in text
+        assert text.count("considering amending a plan it must") == 1
+        assert len(passages[0].sentence_similarities or ()) == len(split_sentences(text))
+
+
+def test_a_list_of_definitions_over_many_chunks_is_not_walked_beyond_the_next(
+    tmp_path, settings_factory
+):
+    from assistant.core import build_assistant
+    from ingest.pipeline import run_ingest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    filler = " ".join(["for the purposes of the records kept"] * 4)
+    terms = [f"term {n}" for n in range(1, 25)]
+    definitions = "\n\n".join(f"- “*{t}*” means the thing called {t} {filler};" for t in terms)
+    (corpus / "act.md").write_text(
+        "---\ntitle: Example Act\nshort_name: Example Act 2018\n"
+        "jurisdiction: Wales\ndoc_type: legislation\n---\n"
+        "# Example Act\n\n## PART 9 — General\n\n#### Interpretation\n\n###### 99\n\n"
+        f"- (1) In this Act—\n\n{definitions}\n\n"
+        "- (2) A reference to a school includes a nursery school.\n",
+        encoding="utf-8",
+    )
+    settings = settings_factory(tmp_path, corpus)
+    run_ingest(settings, progress=False)
+    bot = build_assistant(settings)
+    assert sum(1 for n in bot.nodes if n.get_content().startswith("(1) In this Act—")) >= 3
+    passage = next(
+        p for p in bot.retrieve("What does term 20 mean?") if "“*term 20*” means" in p.text
+    )
+    assert "“*term 1*” means" not in passage.text  # three chunks back: not brought
+    answerer = ExtractiveAnswerer(AnswerSettings(status_model=ALWAYS), HashEmbedding(), bot.vocab)
+    draft = answerer.answer("What does term 20 mean?", [passage], None)
+    assert "“*term 20*” means the thing called term 20" in draft.text
+    assert "In this Act—" in draft.text
+    assert items_without_lead_in(draft.text, [draft.sources[0].to_citation()]) == []
 
 
 def test_a_subsection_is_made_whole_when_the_neighbour_has_no_sentence_similarities(
