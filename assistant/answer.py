@@ -97,7 +97,7 @@ def _candidates(passages: list[Passage]) -> list[_Sentence]:
             if INJECTION.search(text):
                 continue  # keeps its position (stored vectors line up), never selected
             leads = text.rstrip().endswith((":", "—", "–", "-"))
-            joined = passage.joined_from is not None and position >= passage.joined_from
+            joined = passage.joined(position)
             if is_item:
                 sentences.append(
                     _Sentence(
@@ -134,9 +134,13 @@ def _candidates(passages: list[Passage]) -> list[_Sentence]:
 
 def _own_text(passage: Passage) -> str:
     """The passage's own text, without the subsections joined from the next chunk."""
-    if passage.joined_from is None:
+    if passage.joined_from is None and passage.joined_until is None:
         return passage.text
-    return " ".join(text for text, _ in split_sentences(passage.text)[: passage.joined_from])
+    return " ".join(
+        text
+        for position, (text, _) in enumerate(split_sentences(passage.text))
+        if not passage.joined(position)
+    )
 
 
 def _coverage(q_terms: list[str], text_terms: set[str], vocab: Vocabulary) -> float:
@@ -638,7 +642,9 @@ def _exceptions_of(
     """The subsections of the same passage that quoted legislation depends on: those a quoted
     rule is made subject to ("unless subsection (4) applies"), those that are exceptions to a
     quoted rule ("(3) The local authority need not comply with the time limit referred to in
-    paragraph (2) if"), the rule a quoted exception is to, and a later subsection that says
+    paragraph (2) if"), the rule a quoted exception is to (whether the exception names the
+    rule or the rule names it: "unless any of the circumstances in subsection (2) apply"
+    brings "(1)" to a quoted "(2) The circumstances are—"), and a later subsection that says
     what a quoted term is ("holds the qualification, mentioned in paragraph (5)"). A rule quoted without its
     exceptions, or an exception without its rule, misstates the law. Of two subsections with
     the number (a passage spanning two sections), the nearer. One longer than ``max_words``
@@ -655,6 +661,9 @@ def _exceptions_of(
         if number and x.provision == x.position:
             numbers[key] = number
     excepted = {key: exception_to(text) for key, text in texts.items()}
+    # a rule that names its exception ("unless any of the circumstances in subsection (2)
+    # apply") is brought by the exception as much as one the exception names
+    excepting = {key: excepted[key] + subject_to(text) for key, text in texts.items()}
     starts: dict[tuple[int, str], list[int]] = {}
     for (passage, provision), number in numbers.items():
         starts.setdefault((passage, number), []).append(provision)
@@ -674,7 +683,7 @@ def _exceptions_of(
             if found is not None:
                 added.add(found)
         own = numbers.get((passage, provision))
-        for key, others in excepted.items():
+        for key, others in excepting.items():
             if key[0] == passage and own and own in others:
                 if place(passage, own, key[1]) == (passage, provision):
                     added.add(key)

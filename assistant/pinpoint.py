@@ -233,8 +233,8 @@ _PART = r"(?:sub-?sections?|paragraphs?)"
 # the rule names its exceptions: "unless subsection (4) applies", "Subject to paragraph (3)",
 # "unless any of the circumstances in subsection (3) apply"
 _SUBJECT_TO = re.compile(
-    rf"\b(?:unless|subject to|except where|except as provided (?:by|in))\b[^.;:—]{{0,40}}?\b{_PART}\s+"
-    rf"({_PART_NUMBERS})(?!\s*(?:of|\())",
+    rf"(?:\b(?:unless|except where|except as provided (?:by|in))\b[^.;:—]{{0,40}}?|\bsubject to\s+)"
+    rf"\b{_PART}\s+({_PART_NUMBERS})(?!\s*(?:of|\())",
     re.I,
 )
 # the exception names its rule: "(4) Subsection (3) does not apply where", "(3) But the duty

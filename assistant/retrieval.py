@@ -778,6 +778,42 @@ class Retriever:
                 own.append(number)
                 known = known and extra_sims is not None
                 changed = True
+        # And the rule in the chunk before that an exception here belongs to: the rule names
+        # it ("(1) ... must decide ..., unless any of the circumstances in subsection (2)
+        # apply") or it names the rule ("(4) Subsection (3) does not apply"). "(2) The
+        # circumstances are—" read without its rule says nothing. It joins at the start,
+        # marked as joined in the same way.
+        joined_until: int | None = None
+        before = self._neighbour(passage.metadata, -1)
+        if before is not None and lines and _starts_provision(lines[0]):
+            own = [n for n in map(subsection_number, lines) if n]
+            named = {n for line in lines for n in exception_to(line)}
+            prior = before.get_content(metadata_mode=MetadataMode.NONE).splitlines()
+            starts = [i for i, x in enumerate(prior) if subsection_number(x)]
+            prefix: list[str] = []
+            prefix_sims: list[float] | None = []
+            for i in starts:
+                number = subsection_number(prior[i]) or ""
+                block = prior[i : next((j for j in starts if j > i), len(prior))]
+                if number in own or not (
+                    number in named or set(subject_to("\n".join(block))) & set(own)
+                ):
+                    continue
+                skip = len(split_sentences("\n".join(prior[:i]))) if i else 0
+                block_sims = self._tail_similarities(before, block, q, skip=skip)
+                prefix += block
+                prefix_sims = (
+                    prefix_sims + block_sims
+                    if prefix_sims is not None and block_sims is not None
+                    else None
+                )
+            if prefix:
+                joined_until = len(split_sentences("\n".join(prefix)))
+                if joined_from is not None:
+                    joined_from += joined_until
+                lines, sims = prefix + lines, (prefix_sims or []) + sims
+                known = known and prefix_sims is not None
+                changed = True
         if not changed:
             return passage
         return replace(
@@ -785,6 +821,7 @@ class Retriever:
             text="\n".join(lines),
             sentence_similarities=tuple(sims) if known else None,
             joined_from=joined_from,
+            joined_until=joined_until,
         )
 
     def _neighbour(self, meta: dict[str, Any], step: int) -> TextNode | None:

@@ -191,3 +191,14 @@ class Passage:
     # that one of this passage's depends on ("unless subsection (4) applies"): quoted only
     # with it, never on their own, and not read as the passage's own words
     joined_from: int | None = None
+    # sentences before this one are subsections of the chunk before that are the rule an
+    # exception in this passage belongs to ("unless any of the circumstances in subsection (2)
+    # apply"): quoted only with it, like those joined from the next chunk
+    joined_until: int | None = None
+
+    def joined(self, position: int) -> bool:
+        """Whether sentence ``position`` (split_sentences order) was joined from a chunk
+        beside this one rather than being the passage's own."""
+        return (self.joined_from is not None and position >= self.joined_from) or (
+            self.joined_until is not None and position < self.joined_until
+        )

@@ -970,6 +970,13 @@ def test_a_subsection_made_subject_to_another_names_it_and_other_acts_are_not_re
     # a subsection of another section or Act is not part of this provision
     assert subject_to("as given by section 70(6) (subject to subsection (7) of that section)") == []
     assert subject_to("- (1) The authority must review the plan within 12 months.") == []
+    # being subject to a duty another subsection imposes is not being made subject to it
+    assert (
+        subject_to(
+            "(a) require authorities which are subject to the duty imposed by subsection (2)"
+        )
+        == []
+    )
 
 
 def test_an_exception_names_the_rule_it_is_an_exception_to():
@@ -1214,3 +1221,56 @@ def test_a_power_to_make_regulations_gives_way_to_the_duty_the_question_asks_abo
     draft = answerer.answer(asked, [appeals], None)
     assert "A parent may appeal to the Tribunal" in draft.text
     assert "Regulations may make provision" not in draft.text
+
+
+def test_an_exception_brings_the_rule_that_names_it_from_the_chunk_before(
+    tmp_path, settings_factory
+):
+    # "(2) The circumstances are—" says nothing without "(1) ... must decide ..., unless any
+    # of the circumstances in subsection (2) apply", which the index cut into the chunk before.
+    from assistant.core import build_assistant
+    from ingest.pipeline import run_ingest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    filler = " ".join(["where the child attends a setting that is not maintained"] * 10)
+    items = "\n\n".join(
+        f"- ({letter}) the child is registered at setting {letter} {filler};" for letter in "ab"
+    )
+    (corpus / "act.md").write_text(
+        "---\ntitle: Example Act\nshort_name: Example Act 2018\n"
+        "jurisdiction: Wales\ndoc_type: legislation\n---\n"
+        "# Example Act\n\n## PART 2 — Needs\n\n#### Duty to decide: local authorities\n\n"
+        "###### 13\n\n"
+        "- (1) Where it appears to a local authority that a child may have additional learning "
+        "needs, the authority must decide whether the child has additional learning needs, "
+        f"unless any of the circumstances in subsection (2) apply, {filler}.\n\n"
+        f"- (2) The circumstances are—\n\n{items}\n",
+        encoding="utf-8",
+    )
+    settings = settings_factory(tmp_path, corpus)
+    run_ingest(settings, progress=False)
+    bot = build_assistant(settings)
+    exception = next(
+        n.node_id
+        for n in bot.nodes
+        if n.get_content(metadata_mode=MetadataMode.NONE).startswith("- (2) The circumstances")
+    )  # the index cut the section before (2)
+    asked = "What are the circumstances for a child registered at setting b?"
+    passage = next(p for p in bot.retrieve(asked) if p.chunk_id == exception)
+    assert passage.text.startswith("- (1) Where it appears")
+    assert "- (2) The circumstances are—" in passage.text
+    assert passage.joined_until == 1 and passage.joined(0) and not passage.joined(1)
+    assert len(passage.sentence_similarities or ()) == len(split_sentences(passage.text))
+    answerer = ExtractiveAnswerer(
+        AnswerSettings(status_model=ALWAYS, max_exception_words=200), HashEmbedding(), bot.vocab
+    )
+    draft = answerer.answer(asked, [passage], None)
+    assert "the authority must decide whether the child has additional learning needs" in (
+        draft.text
+    )
+    assert draft.text.index("- (1) Where it appears") < draft.text.index("(2) The circumstances")
+    # a rule joined from the chunk before is never quoted on its own
+    from assistant.answer import _candidates
+
+    assert [x.joined for x in _candidates([passage])][:2] == [True, False]
