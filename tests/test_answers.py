@@ -68,6 +68,32 @@ def test_the_duty_to_name_a_school_is_quoted_with_the_grounds_for_refusing(real_
     )
 
 
+def test_legislation_is_quoted_as_whole_provisions_on_the_real_index(real_assistant):
+    # a definition comes with its lead-in, not with the other definitions of CFA 2014 s.83(2)
+    answer = real_assistant.ask("What is the legal definition of a young person?")
+    assert "“*young person*” means a person over compulsory school age but under 25" in (
+        answer.text
+    )
+    assert "In this Part—" in answer.text
+    assert "beginning of the detention" not in answer.text
+    # reg.50(3), the SENCO's tasks, spans four chunks: every item comes
+    answer = real_assistant.ask("What tasks may the functions of the SENCO include?")
+    assert "following tasks—" in answer.text
+    for item in (
+        "(a) in relation to each of the registered pupils",
+        "(vii) promoting",
+        "(f) preparing",
+    ):
+        assert item in answer.text, item
+    # "(2) The circumstances are—" of ALN Act s.13 comes after its rule, cut into the chunk before
+    answer = real_assistant.ask(
+        "Who decides whether a child who attends a non-maintained setting has ALN?"
+    )
+    rule = "the authority must decide whether the child or young person has additional learning"
+    assert rule in answer.text
+    assert answer.text.index(rule) < answer.text.index("(2) The circumstances are—")
+
+
 def test_every_sentence_of_an_answer_is_from_a_cited_passage(real_assistant):
     answer = real_assistant.ask("What does STEP training involve?")
     assert not answer.refused
