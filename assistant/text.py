@@ -29,7 +29,8 @@ STOPWORDS = frozenset(
     what when where which while who whom why will with would you your yours yourself
     yourselves tell explain describe say says said according document documents guidance
     please give list key main anything something much many also must may might shall
-    hi hello thanks thank anyone anybody wondering wonder wondered suggest suggestions""".split()
+    hi hello thanks thank anyone anybody wondering wonder wondered suggest suggestions
+    happen happens happened happening""".split()
     # Contractions, as people type questions ("What's an IDP?", "doesn't", "can't"; a curly
     # apostrophe is read as a straight one first). The documents never contract, so each
     # would count as a word no passage holds, the rarest there is, though it says no more

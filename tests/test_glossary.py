@@ -73,6 +73,10 @@ def test_the_words_that_frame_a_forum_question_are_not_its_subject():
     vocab = Vocabulary(["The local authority must decide within six weeks."])
     assert vocab.terms("Hi, I was wondering if anyone could suggest something? Thanks") == []
     assert vocab.terms("Hi, can the council refuse?") == vocab.terms("can the council refuse?")
+    # "What will happen ...?" asks what the passages say, as "What is ...?" does: a passage
+    # that answers it does not say "happen"
+    assert vocab.terms("What happens at an annual review?") == vocab.terms("annual review")
+    assert vocab.terms("What will happen after a review?") == vocab.terms("after a review")
 
 
 def test_a_contraction_is_read_as_the_words_it_stands_for():
