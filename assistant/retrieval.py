@@ -348,6 +348,49 @@ def _carried(line: str) -> bool:
     return bool(text) and not text.startswith("- ") and text.endswith(("—", "–", ":", "-"))
 
 
+@dataclass
+class _Joined:
+    """A passage's lines as chunks beside it are joined to it, with the sentence similarities
+    kept in step (``known`` is False once a joined part has none)."""
+
+    lines: list[str]
+    sims: list[float]
+    known: bool
+    changed: bool = False
+
+    def append(self, lines: list[str], sims: list[float] | None) -> None:
+        self.lines, self.sims = self.lines + lines, self.sims + (sims or [])
+        self.known = self.known and sims is not None
+        self.changed = True
+
+    def replace_first(self, sentences: int, lines: list[str], sims: list[float] | None) -> None:
+        """``lines`` in place of the first line, which holds ``sentences`` sentences (0: put
+        them before it)."""
+        kept = self.lines[1:] if sentences else self.lines
+        self.lines, self.sims = lines + kept, (sims or []) + self.sims[sentences:]
+        self.known = self.known and sims is not None
+        self.changed = True
+
+
+def _concat(first: list[float] | None, second: list[float] | None) -> list[float] | None:
+    return first + second if first is not None and second is not None else None
+
+
+def _subsection_blocks(node: TextNode) -> list[tuple[str, int, list[str]]]:
+    """Each subsection that starts in a chunk: (its number, how many sentences come before
+    it in the chunk, its lines)."""
+    lines = node.get_content(metadata_mode=MetadataMode.NONE).splitlines()
+    starts = [i for i, x in enumerate(lines) if subsection_number(x)]
+    return [
+        (
+            subsection_number(lines[i]) or "",
+            len(split_sentences("\n".join(lines[:i]))) if i else 0,
+            lines[i : next((j for j in starts if j > i), len(lines))],
+        )
+        for i in starts
+    ]
+
+
 def _defines(lines: list[str]) -> bool:
     """Whether a run of list lines is a list of definitions ("- “EHC plan” means ...")."""
     items = [x.strip()[2:] for x in lines if x.strip().startswith("- ")]
@@ -678,151 +721,149 @@ class Retriever:
     def whole_provisions(self, passage: Passage, q: np.ndarray) -> Passage:
         """A chunk of legislation with the provisions it shares with the chunks beside it made
         whole: a subsection too long for one chunk is cut between its items, and the next
-        chunk repeats only its lead-in. The items of that subsection in the chunk before (or
+        chunk repeats only its lead-in. The items of that subsection in the chunks before (or
         after) join the passage, with their sentence similarities, so the answer can quote the
-        provision whole; the rest of each neighbour stays out."""
+        provision whole; the rest of each neighbour stays out. Then the subsections of the
+        chunk after that this one depends on, and the rules in the chunk before that an
+        exception here belongs to, join it marked as joined (``Passage.joined``)."""
         if passage.metadata.get("doc_type") != "legislation":
             return passage
-        lines = passage.text.splitlines()
-        sims = list(passage.sentence_similarities or ())
-        known = passage.sentence_similarities is not None
-        changed = False
-        walk = self.settings.provision_chunks
-        if lines and _carried(lines[0]):
-            # back through the chunks that repeat the lead-in to the one where it starts
-            extra: list[str] = []
-            extra_sims: list[float] | None = []
-            meta: dict[str, Any] = passage.metadata
-            for _ in range(walk):
-                before = self._neighbour(meta, -1)
-                if before is None:
-                    break
-                prior = before.get_content(metadata_mode=MetadataMode.NONE).splitlines()
-                start = _lead_line(prior, lines[0])
-                carried_too = start is None and prior and prior[0].strip() == lines[0].strip()
-                if start is None and not (carried_too and not _defines(prior[1:])):
-                    break  # a list of definitions: each stands alone, no need to go further
-                part = prior[start:] if start is not None else prior[1:]
-                part_sims = self._tail_similarities(before, part, q, from_end=True)
-                extra = part + extra
-                extra_sims = (
-                    part_sims + extra_sims
-                    if part_sims is not None and extra_sims is not None
-                    else None
-                )
-                if start is not None:
-                    own = len(split_sentences(lines[0]))
-                    lines = extra + lines[1:]
-                    sims = (extra_sims or []) + sims[own:]
-                    known = known and extra_sims is not None
-                    changed = True
-                    break
-                meta = before.metadata
-        after = self._neighbour(passage.metadata, 1)
-        for step in range(walk):
+        text = _Joined(
+            passage.text.splitlines(),
+            list(passage.sentence_similarities or ()),
+            passage.sentence_similarities is not None,
+        )
+        self._lead_in_before(text, passage.metadata, q)
+        after = self._items_after(text, passage.metadata, q)
+        joined_from = self._dependants_after(text, after, q) if after is not None else None
+        joined_until = self._rules_before(text, passage.metadata, q)
+        if joined_from is not None and joined_until is not None:
+            joined_from += joined_until
+        if not text.changed:
+            return passage
+        return replace(
+            passage,
+            text="\n".join(text.lines),
+            sentence_similarities=tuple(text.sims) if text.known else None,
+            joined_from=joined_from,
+            joined_until=joined_until,
+        )
+
+    def _lead_in_before(self, text: _Joined, meta: dict[str, Any], q: np.ndarray) -> None:
+        """A chunk opening with a repeated lead-in ("(2) Where the local authority ... it
+        must—"): back through the chunks that repeat it to the one where the subsection
+        starts, up to ``provision_chunks``; their items replace the repeated lead-in. Nothing
+        changes unless the start is found. A list of definitions is not walked past the chunk
+        before: each definition stands alone."""
+        if not text.lines or not _carried(text.lines[0]):
+            return
+        lead_in = text.lines[0]
+        extra: list[str] = []
+        extra_sims: list[float] | None = []
+        for _ in range(self.settings.provision_chunks):
+            before = self._neighbour(meta, -1)
+            if before is None:
+                return
+            prior = before.get_content(metadata_mode=MetadataMode.NONE).splitlines()
+            start = _lead_line(prior, lead_in)
+            if start is None and not (
+                prior and prior[0].strip() == lead_in.strip() and not _defines(prior[1:])
+            ):
+                return  # not the same subsection, or a list of definitions
+            part = prior[start:] if start is not None else prior[1:]
+            extra = part + extra
+            extra_sims = _concat(
+                self._tail_similarities(before, part, q, from_end=True), extra_sims
+            )
+            if start is not None:
+                text.replace_first(len(split_sentences(lead_in)), extra, extra_sims)
+                return
+            meta = before.metadata
+
+    def _items_after(self, text: _Joined, meta: dict[str, Any], q: np.ndarray) -> TextNode | None:
+        """The items of this chunk's last subsection that the chunks after it carry under its
+        repeated lead-in, up to ``provision_chunks`` chunks and to the first that starts
+        another subsection (not past the next chunk for a list of definitions). Returns the
+        last chunk read, where the subsections after this one's are."""
+        after = self._neighbour(meta, 1)
+        for step in range(self.settings.provision_chunks):
             if after is None:
-                break
+                return None
             following = after.get_content(metadata_mode=MetadataMode.NONE).splitlines()
-            lead = _lead_line(lines, following[0]) if following and _carried(following[0]) else None
-            if lead is None or any(_starts_provision(x) for x in lines[lead + 1 :]):
-                break
+            lead = (
+                _lead_line(text.lines, following[0])
+                if following and _carried(following[0])
+                else None
+            )
+            if lead is None or any(_starts_provision(x) for x in text.lines[lead + 1 :]):
+                return after
             end = next(
                 (i for i, line in enumerate(following[1:], 1) if _starts_provision(line)),
                 len(following),
             )
             extra = following[1:end]
             if step and _defines(extra):
-                break  # a list of definitions: each stands alone, no need to go further
+                return after  # a list of definitions: each stands alone
             if extra:
                 skip = len(split_sentences(following[0]))
-                extra_sims = self._tail_similarities(after, extra, q, skip=skip)
-                lines = lines + extra
-                sims = sims + (extra_sims or [])
-                known = known and extra_sims is not None
-                changed = True
+                text.append(extra, self._tail_similarities(after, extra, q, skip=skip))
             if end < len(following):
-                break  # the subsection ends in this chunk: its other subsections are read below
-            nxt = self._neighbour(after.metadata, 1)
-            if nxt is None:
-                break
-            after = nxt
-        # Subsections in the chunk after that one of this chunk's depends on: the exceptions
-        # a rule here is subject to ("unless subsection (4) applies") or that are made to it
-        # ("(3) ... need not comply with the time limit referred to in paragraph (2)"). They
-        # join at the end, marked as joined: the answer quotes them only with the rule they
-        # belong to (answer._exceptions_of), never on their own, and does not read them as
-        # this passage's own words.
+                return after  # the subsection ends here: its other subsections come next
+            following_node = self._neighbour(after.metadata, 1)
+            if following_node is None:
+                return after
+            after = following_node
+        return after
+
+    def _dependants_after(self, text: _Joined, after: TextNode, q: np.ndarray) -> int | None:
+        """The subsections of the chunk after that one of this passage's depends on: the
+        exceptions a rule here is subject to ("unless subsection (4) applies") or that are made
+        to it ("(3) ... need not comply with the time limit referred to in paragraph (2)"),
+        and a later one that says what a term here is. They join at the end; returns where
+        (the sentence index), or None when none joins."""
+        own = [n for n in map(subsection_number, text.lines) if n]
+        wanted = [
+            n
+            for line in text.lines
+            for n in subject_to(line) + exception_to(line) + defined_later(line)
+            if n not in own
+        ]
         joined_from: int | None = None
-        if after is not None:
-            own = [n for n in map(subsection_number, lines) if n]
-            wanted = [
-                n
-                for line in lines
-                for n in subject_to(line) + exception_to(line) + defined_later(line)
-                if n not in own
-            ]
-            theirs = after.get_content(metadata_mode=MetadataMode.NONE).splitlines()
-            starts = [i for i, x in enumerate(theirs) if subsection_number(x)]
-            for i in starts:
-                number = subsection_number(theirs[i]) or ""
-                block = theirs[i : next((j for j in starts if j > i), len(theirs))]
-                if number in own or not (
-                    number in wanted or set(exception_to("\n".join(block))) & set(own)
-                ):
-                    continue
-                skip = len(split_sentences("\n".join(theirs[:i]))) if i else 0
-                extra_sims = self._tail_similarities(after, block, q, skip=skip)
-                if joined_from is None:
-                    joined_from = len(split_sentences("\n".join(lines)))
-                lines, sims = lines + block, sims + (extra_sims or [])
-                own.append(number)
-                known = known and extra_sims is not None
-                changed = True
-        # And the rule in the chunk before that an exception here belongs to: the rule names
-        # it ("(1) ... must decide ..., unless any of the circumstances in subsection (2)
-        # apply") or it names the rule ("(4) Subsection (3) does not apply"). "(2) The
-        # circumstances are—" read without its rule says nothing. It joins at the start,
-        # marked as joined in the same way.
-        joined_until: int | None = None
-        before = self._neighbour(passage.metadata, -1)
-        if before is not None and lines and _starts_provision(lines[0]):
-            own = [n for n in map(subsection_number, lines) if n]
-            named = {n for line in lines for n in exception_to(line)}
-            prior = before.get_content(metadata_mode=MetadataMode.NONE).splitlines()
-            starts = [i for i, x in enumerate(prior) if subsection_number(x)]
-            prefix: list[str] = []
-            prefix_sims: list[float] | None = []
-            for i in starts:
-                number = subsection_number(prior[i]) or ""
-                block = prior[i : next((j for j in starts if j > i), len(prior))]
-                if number in own or not (
-                    number in named or set(subject_to("\n".join(block))) & set(own)
-                ):
-                    continue
-                skip = len(split_sentences("\n".join(prior[:i]))) if i else 0
-                block_sims = self._tail_similarities(before, block, q, skip=skip)
-                prefix += block
-                prefix_sims = (
-                    prefix_sims + block_sims
-                    if prefix_sims is not None and block_sims is not None
-                    else None
-                )
-            if prefix:
-                joined_until = len(split_sentences("\n".join(prefix)))
-                if joined_from is not None:
-                    joined_from += joined_until
-                lines, sims = prefix + lines, (prefix_sims or []) + sims
-                known = known and prefix_sims is not None
-                changed = True
-        if not changed:
-            return passage
-        return replace(
-            passage,
-            text="\n".join(lines),
-            sentence_similarities=tuple(sims) if known else None,
-            joined_from=joined_from,
-            joined_until=joined_until,
-        )
+        for number, skip, block in _subsection_blocks(after):
+            if number in own or not (
+                number in wanted or set(exception_to("\n".join(block))) & set(own)
+            ):
+                continue
+            if joined_from is None:
+                joined_from = len(split_sentences("\n".join(text.lines)))
+            text.append(block, self._tail_similarities(after, block, q, skip=skip))
+            own.append(number)
+        return joined_from
+
+    def _rules_before(self, text: _Joined, meta: dict[str, Any], q: np.ndarray) -> int | None:
+        """The rules in the chunk before that an exception here belongs to: the rule names it
+        ("(1) ... must decide ..., unless any of the circumstances in subsection (2) apply")
+        or it names the rule ("(4) Subsection (3) does not apply"). "(2) The circumstances
+        are—" read without its rule says nothing. They join at the start; returns how many
+        sentences they are, or None when none joins."""
+        before = self._neighbour(meta, -1)
+        if before is None or not text.lines or not _starts_provision(text.lines[0]):
+            return None
+        own = [n for n in map(subsection_number, text.lines) if n]
+        named = {n for line in text.lines for n in exception_to(line)}
+        prefix: list[str] = []
+        prefix_sims: list[float] | None = []
+        for number, skip, block in _subsection_blocks(before):
+            if number in own or not (
+                number in named or set(subject_to("\n".join(block))) & set(own)
+            ):
+                continue
+            prefix += block
+            prefix_sims = _concat(prefix_sims, self._tail_similarities(before, block, q, skip=skip))
+        if not prefix:
+            return None
+        text.replace_first(0, prefix, prefix_sims)
+        return len(split_sentences("\n".join(prefix)))
 
     def _neighbour(self, meta: dict[str, Any], step: int) -> TextNode | None:
         """The chunk ``step`` places away in the same document, if it is in the same section."""
