@@ -69,6 +69,16 @@ def _answerer(model: StatusModelSettings, passages=(LAW, CODE)) -> ExtractiveAns
     return ExtractiveAnswerer(AnswerSettings(status_model=model), HashEmbedding(), vocab)
 
 
+def _answer_from(passage: Passage, asked: str):
+    """The answer to ``asked`` from this one passage, always answered (status aside)."""
+    return _answerer(ALWAYS, passages=(passage,)).answer(asked, [passage], None)
+
+
+def _provision(chunk_id: str, text: str, cite_as: str, section: str) -> Passage:
+    """A hand-made passage of legislation, ranked first."""
+    return Passage(chunk_id, text, {**ACT, "cite_as": cite_as, "section": section}, 1.0, 0.8)
+
+
 def test_a_list_item_from_legislation_is_quoted_with_its_whole_provision():
     draft = _answerer(ALWAYS).answer(
         "Who gets a copy: the head teacher of the school?", [LAW], None
@@ -424,29 +434,24 @@ def test_an_answer_from_the_other_country_says_so():
 
 def _split_subsection_assistant(tmp_path, settings_factory, letters="abcdefgh"):
     """An assistant over one regulation whose subsection (2) is too long for one chunk."""
-    from assistant.core import build_assistant
-    from ingest.pipeline import run_ingest
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
     filler = " ".join(["the relevant records kept for that purpose"] * 4)
     items = "\n\n".join(
         f"- ({letter}) give the parent item {letter} of {filler};" for letter in letters
     )
-    (corpus / "regs.md").write_text(
-        "---\ntitle: Example Regulations\nshort_name: Example Regulations 2014\n"
-        "jurisdiction: England\ndoc_type: legislation\n---\n"
-        "# Example Regulations\n\n## PART 2 — Plans\n\n#### Amending a plan following a review\n\n"
-        "###### 22\n\n"
-        "- (1) This regulation applies where a plan is reviewed.\n\n"
-        "- (2) Where the local authority is considering amending a plan it must—\n\n"
-        f"{items}\n\n"
-        "- (3) The authority must send the finalised plan within 8 weeks.\n",
-        encoding="utf-8",
+    bot = _assistant_over(
+        tmp_path,
+        settings_factory,
+        {
+            "regs.md": "---\ntitle: Example Regulations\nshort_name: Example Regulations 2014\n"
+            "jurisdiction: England\ndoc_type: legislation\n---\n"
+            "# Example Regulations\n\n## PART 2 — Plans\n\n"
+            "#### Amending a plan following a review\n\n###### 22\n\n"
+            "- (1) This regulation applies where a plan is reviewed.\n\n"
+            "- (2) Where the local authority is considering amending a plan it must—\n\n"
+            f"{items}\n\n"
+            "- (3) The authority must send the finalised plan within 8 weeks.\n"
+        },
     )
-    settings = settings_factory(tmp_path, corpus)
-    run_ingest(settings, progress=False)
-    bot = build_assistant(settings)
     chunks = [n.get_content() for n in bot.nodes]
     assert len(chunks) > 1 and any(c.startswith("(2) Where the local authority") for c in chunks)
     return bot
@@ -503,25 +508,20 @@ def test_a_subsection_cut_over_more_than_two_chunks_is_quoted_whole(tmp_path, se
 def test_a_list_of_definitions_over_many_chunks_is_not_walked_beyond_the_next(
     tmp_path, settings_factory
 ):
-    from assistant.core import build_assistant
-    from ingest.pipeline import run_ingest
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
     filler = " ".join(["for the purposes of the records kept"] * 4)
     terms = [f"term {n}" for n in range(1, 25)]
     definitions = "\n\n".join(f"- “*{t}*” means the thing called {t} {filler};" for t in terms)
-    (corpus / "act.md").write_text(
-        "---\ntitle: Example Act\nshort_name: Example Act 2018\n"
-        "jurisdiction: Wales\ndoc_type: legislation\n---\n"
-        "# Example Act\n\n## PART 9 — General\n\n#### Interpretation\n\n###### 99\n\n"
-        f"- (1) In this Act—\n\n{definitions}\n\n"
-        "- (2) A reference to a school includes a nursery school.\n",
-        encoding="utf-8",
+    bot = _assistant_over(
+        tmp_path,
+        settings_factory,
+        {
+            "act.md": "---\ntitle: Example Act\nshort_name: Example Act 2018\n"
+            "jurisdiction: Wales\ndoc_type: legislation\n---\n"
+            "# Example Act\n\n## PART 9 — General\n\n#### Interpretation\n\n###### 99\n\n"
+            f"- (1) In this Act—\n\n{definitions}\n\n"
+            "- (2) A reference to a school includes a nursery school.\n"
+        },
     )
-    settings = settings_factory(tmp_path, corpus)
-    run_ingest(settings, progress=False)
-    bot = build_assistant(settings)
     assert sum(1 for n in bot.nodes if n.get_content().startswith("(1) In this Act—")) >= 3
     passage = next(
         p for p in bot.retrieve("What does term 20 mean?") if "“*term 20*” means" in p.text
@@ -1095,27 +1095,23 @@ def test_a_subsection_joined_from_the_next_chunk_is_never_quoted_on_its_own():
 def test_an_exception_in_the_next_chunk_joins_the_passage_that_refers_to_it(
     tmp_path, settings_factory
 ):
-    from assistant.core import build_assistant
-    from ingest.pipeline import run_ingest
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
     filler = " ".join(["after consulting the governing body of that school"] * 6)
-    (corpus / "act.md").write_text(
-        "---\ntitle: Example Act\nshort_name: Example Act 2014\n"
-        "jurisdiction: England\ndoc_type: legislation\n---\n"
-        "# Example Act\n\n## PART 3 — Plans\n\n#### Request for a particular school\n\n"
-        "###### 39\n\n"
-        f"- (1) This section applies where a parent asks for a school, {filler}.\n\n"
-        f"- (2) The authority must consult the school, {filler}.\n\n"
-        "- (3) The authority must secure that the plan names the school requested by the "
-        "parent, unless subsection (4) applies.\n\n"
-        f"- (4) This subsection applies where the school is unsuitable for the child, {filler}.\n",
-        encoding="utf-8",
+    bot = _assistant_over(
+        tmp_path,
+        settings_factory,
+        {
+            "act.md": "---\ntitle: Example Act\nshort_name: Example Act 2014\n"
+            "jurisdiction: England\ndoc_type: legislation\n---\n"
+            "# Example Act\n\n## PART 3 — Plans\n\n#### Request for a particular school\n\n"
+            "###### 39\n\n"
+            f"- (1) This section applies where a parent asks for a school, {filler}.\n\n"
+            f"- (2) The authority must consult the school, {filler}.\n\n"
+            "- (3) The authority must secure that the plan names the school requested by the "
+            "parent, unless subsection (4) applies.\n\n"
+            "- (4) This subsection applies where the school is unsuitable for the child, "
+            f"{filler}.\n"
+        },
     )
-    settings = settings_factory(tmp_path, corpus)
-    run_ingest(settings, progress=False)
-    bot = build_assistant(settings)
     chunks = [n.get_content(metadata_mode=MetadataMode.NONE) for n in bot.nodes]
     holder = [c for c in chunks if "unless subsection (4) applies" in c]
     assert holder and "(4) This subsection applies" not in holder[0], "the exception is cut off"
@@ -1136,20 +1132,19 @@ def test_a_term_a_later_subsection_defines_is_quoted_with_its_definition():
     ) == ["5"]
     # an earlier subsection the reader has met is not brought again
     assert defined_later("- (3) The notice mentioned in subsection (2) must be in writing.") == []
-    qualification = Passage(
+    qualification = _provision(
         "regs::0049",
         "- (3) The authority must designate a member of staff as the co-ordinator.\n"
         "- (4) The authority must ensure that the co-ordinator holds the qualification "
         "mentioned in paragraph (5) within three years.\n"
         "- (5) The qualification referred to in paragraph (4) is the national award for "
         "co-ordination awarded by a recognised body.",
-        {**ACT, "cite_as": "SEND Regulations 2014", "section": "PART 3 > reg.49 Co-ordinators"},
-        1.0,
-        0.8,
+        "SEND Regulations 2014",
+        "PART 3 > reg.49 Co-ordinators",
     )
-    answerer = _answerer(ALWAYS, passages=(qualification,))
-    asked = "Within how many years must the co-ordinator hold the qualification?"
-    draft = answerer.answer(asked, [qualification], None)
+    draft = _answer_from(
+        qualification, "Within how many years must the co-ordinator hold the qualification?"
+    )
     assert "within three years" in draft.text
     assert "is the national award for co-ordination" in draft.text
 
@@ -1176,21 +1171,17 @@ def test_a_definition_is_quoted_with_its_lead_in_and_not_with_every_other_defini
             start=40,
         )
     )
-    interpretation = Passage(
+    interpretation = _provision(
         "act::0083",
         "- (1) This section applies for the purposes of this Part.\n"
         "- (2) In this Part—\n"
         + others
         + "- “*young person*” means a person over compulsory school age but under 25.\n"
         "- (3) A reference to a school includes a reference to a nursery school.",
-        {**ACT, "cite_as": "CFA 2014", "section": "PART 3 > s.83 Interpretation"},
-        1.0,
-        0.8,
+        "CFA 2014",
+        "PART 3 > s.83 Interpretation",
     )
-    answerer = _answerer(ALWAYS, passages=(interpretation,))
-    draft = answerer.answer(
-        "What is the legal definition of a young person?", [interpretation], None
-    )
+    draft = _answer_from(interpretation, "What is the legal definition of a young person?")
     assert "- (2) In this Part—" in draft.text
     assert "“*young person*” means a person over compulsory school age but under 25." in draft.text
     assert "home authority" not in draft.text and "proprietor" not in draft.text
@@ -1205,20 +1196,19 @@ def test_a_power_to_make_regulations_gives_way_to_the_duty_the_question_asks_abo
     assert confers_power("- (5) The code may impose requirements—")
     assert not confers_power("- (2) The local authority may by notice require a review.")
     assert not confers_power("- (2) The Secretary of State may revise the code from time to time.")
-    appeals = Passage(
+    appeals = _provision(
         "act::0051",
         "- (1) A parent may appeal to the Tribunal against the matters in subsection (2).\n"
         "- (2) The matters are the school named in the plan and a decision not to assess.\n"
         "- (4) Regulations may make provision about appeals to the Tribunal against a plan, "
         "about the school named in a plan, and about a decision not to assess a parent's "
         "child.",
-        {**ACT, "cite_as": "CFA 2014", "section": "PART 3 > s.51 Appeals"},
-        1.0,
-        0.8,
+        "CFA 2014",
+        "PART 3 > s.51 Appeals",
     )
-    answerer = _answerer(ALWAYS, passages=(appeals,))
-    asked = "Can a parent appeal to the Tribunal about the school named in the plan?"
-    draft = answerer.answer(asked, [appeals], None)
+    draft = _answer_from(
+        appeals, "Can a parent appeal to the Tribunal about the school named in the plan?"
+    )
     assert "A parent may appeal to the Tribunal" in draft.text
     assert "Regulations may make provision" not in draft.text
 
@@ -1228,29 +1218,24 @@ def test_an_exception_brings_the_rule_that_names_it_from_the_chunk_before(
 ):
     # "(2) The circumstances are—" says nothing without "(1) ... must decide ..., unless any
     # of the circumstances in subsection (2) apply", which the index cut into the chunk before.
-    from assistant.core import build_assistant
-    from ingest.pipeline import run_ingest
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
     filler = " ".join(["where the child attends a setting that is not maintained"] * 10)
     items = "\n\n".join(
         f"- ({letter}) the child is registered at setting {letter} {filler};" for letter in "ab"
     )
-    (corpus / "act.md").write_text(
-        "---\ntitle: Example Act\nshort_name: Example Act 2018\n"
-        "jurisdiction: Wales\ndoc_type: legislation\n---\n"
-        "# Example Act\n\n## PART 2 — Needs\n\n#### Duty to decide: local authorities\n\n"
-        "###### 13\n\n"
-        "- (1) Where it appears to a local authority that a child may have additional learning "
-        "needs, the authority must decide whether the child has additional learning needs, "
-        f"unless any of the circumstances in subsection (2) apply, {filler}.\n\n"
-        f"- (2) The circumstances are—\n\n{items}\n",
-        encoding="utf-8",
+    bot = _assistant_over(
+        tmp_path,
+        settings_factory,
+        {
+            "act.md": "---\ntitle: Example Act\nshort_name: Example Act 2018\n"
+            "jurisdiction: Wales\ndoc_type: legislation\n---\n"
+            "# Example Act\n\n## PART 2 — Needs\n\n#### Duty to decide: local authorities\n\n"
+            "###### 13\n\n"
+            "- (1) Where it appears to a local authority that a child may have additional "
+            "learning needs, the authority must decide whether the child has additional "
+            f"learning needs, unless any of the circumstances in subsection (2) apply, {filler}."
+            f"\n\n- (2) The circumstances are—\n\n{items}\n"
+        },
     )
-    settings = settings_factory(tmp_path, corpus)
-    run_ingest(settings, progress=False)
-    bot = build_assistant(settings)
     exception = next(
         n.node_id
         for n in bot.nodes
