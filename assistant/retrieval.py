@@ -652,6 +652,26 @@ class Retriever:
         ]
         return [self.whole_provisions(p, q) for p in passages]
 
+    def as_passages(self, nodes: Sequence[TextNode], query_embedding: list[float]) -> list[Passage]:
+        """These chunks as the answerer receives retrieved ones: each with its dense and
+        per-sentence similarity to the question and its provisions made whole. For measuring
+        the answerer on passages chosen another way (``evals.ceiling``)."""
+        q = unit_vector(query_embedding)
+        ids = [n.node_id for n in nodes]
+        dense = self.dense_similarities(ids, q) if ids else {}
+        per_sentence = self.sentence_similarities(ids, q)
+        return [
+            self.whole_provisions(
+                _passage(
+                    NodeWithScore(node=n, score=1.0),
+                    dense.get(n.node_id),
+                    per_sentence.get(n.node_id),
+                ),
+                q,
+            )
+            for n in nodes
+        ]
+
     def legal_basis(self, meta: dict[str, Any]) -> list[str]:
         """The provisions (``ChunkMap.provisions`` keys) a passage of statutory guidance rests
         on: those its section names as its relevant legislation, or the nearest section above
