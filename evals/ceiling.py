@@ -27,7 +27,7 @@ from pathlib import Path
 import assistant  # noqa: F401  (offline, no telemetry)
 from assistant.core import Assistant, build_assistant, read_as_typed
 from assistant.settings import load_settings
-from evals.gold import GoldQuestion, load_splits
+from evals.gold import GoldQuestion, load_splits, states_fact
 from evals.runner import with_temporary_store
 
 
@@ -42,6 +42,7 @@ class CeilingRow:
     shipped_cited: bool
     gold_first_cited: bool
     gold_first_refused: bool
+    gold_first_facts: bool  # the gold-first answer states every key fact (whatever it cites)
 
 
 def _cited(q: GoldQuestion, draft_refused: bool, texts: list[str]) -> bool:
@@ -69,6 +70,9 @@ def ceiling_row(bot: Assistant, q: GoldQuestion) -> CeilingRow:
         shipped_cited=_cited(q, a.refused, [s.text for s in a.sources]),
         gold_first_cited=_cited(q, b.refused, [s.text for s in b.sources]),
         gold_first_refused=b.refused,
+        gold_first_facts=not b.refused
+        and bool(q.key_facts)
+        and all(states_fact(f, b.text) for f in q.key_facts),
     )
 
 
@@ -84,6 +88,16 @@ def summarize(rows: list[CeilingRow]) -> dict[str, float | int]:
         "refused_gold_first": round(sum(r.gold_first_refused for r in rows) / n, 3),
         "quoted_other_passages_gold_first": round(
             sum(not r.gold_first_cited and not r.gold_first_refused for r in rows) / n, 3
+        ),
+        # of those, the answers that still state every key fact: often another passage saying
+        # the same (the Code restating a Regulation), which the gold quote does not list
+        "other_passages_every_key_fact_gold_first": round(
+            sum(
+                not r.gold_first_cited and not r.gold_first_refused and r.gold_first_facts
+                for r in rows
+            )
+            / n,
+            3,
         ),
     }
 
@@ -125,14 +139,16 @@ def main(argv: list[str] | None = None) -> int:
     path = args.out / f"ceiling-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(result, indent=2))
     print(
-        "| questions | n | cited as shipped | cited, gold first | refused, gold first | other passages quoted, gold first |"
+        "| questions | n | cited as shipped | cited, gold first | refused, gold first "
+        "| other passages quoted, gold first | of those, every key fact stated |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for name, s in result["by_split"].items():
         if s["questions"]:
             print(
                 f"| {name} | {s['questions']} | {s['cited_shipped']:.2f} | {s['cited_gold_first']:.2f}"
-                f" | {s['refused_gold_first']:.2f} | {s['quoted_other_passages_gold_first']:.2f} |"
+                f" | {s['refused_gold_first']:.2f} | {s['quoted_other_passages_gold_first']:.2f}"
+                f" | {s['other_passages_every_key_fact_gold_first']:.2f} |"
             )
     print(f"\nreport: {path}", file=sys.stderr)
     return 0

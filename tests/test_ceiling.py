@@ -8,8 +8,10 @@ from evals.ceiling import CeilingRow, report, summarize
 from evals.gold import load_gold
 
 
-def _row(i: int, split: str, real: bool, shipped: bool, first: bool, refused: bool) -> CeilingRow:
-    return CeilingRow(f"x{i}", split, real, True, shipped, first, refused)
+def _row(
+    i: int, split: str, real: bool, shipped: bool, first: bool, refused: bool, facts: bool = False
+) -> CeilingRow:
+    return CeilingRow(f"x{i}", split, real, True, shipped, first, refused, facts)
 
 
 def test_the_ceiling_shares_add_up_and_real_questions_are_reported_apart():
@@ -17,7 +19,7 @@ def test_the_ceiling_shares_add_up_and_real_questions_are_reported_apart():
         _row(1, "dev", True, False, True, False),
         _row(2, "dev", True, False, False, True),
         _row(3, "dev", False, True, True, False),
-        _row(4, "dev", False, False, False, False),
+        _row(4, "dev", False, False, False, False, facts=True),
         _row(5, "test", True, True, True, False),
     ]
     out = report(rows)
@@ -38,6 +40,7 @@ def test_the_ceiling_shares_add_up_and_real_questions_are_reported_apart():
         + dev["quoted_other_passages_gold_first"]
         == 1.0
     )
+    assert dev["other_passages_every_key_fact_gold_first"] == 0.25  # x4: facts, not the gold
     assert out["dev, real questions"]["cited_gold_first"] == 0.5
     assert summarize([]) == {"questions": 0}
 
