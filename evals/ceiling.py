@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import assistant  # noqa: F401  (offline, no telemetry)
-from assistant.core import Assistant, build_assistant, read_as_typed
+from assistant.core import read_as_typed
 from assistant.settings import load_settings
 from evals.gold import GoldQuestion, load_splits, states_fact
-from evals.runner import with_temporary_store
+from evals.runner import Config, make_configs, with_temporary_store
 
 
 @dataclass(frozen=True)
@@ -49,14 +49,16 @@ def _cited(q: GoldQuestion, draft_refused: bool, texts: list[str]) -> bool:
     return not draft_refused and any(q.evidence_in(t) for t in texts)
 
 
-def ceiling_row(bot: Assistant, q: GoldQuestion) -> CeilingRow:
-    """The question answered from the shipped passages, and from them with its gold first."""
+def ceiling_row(config: Config, q: GoldQuestion) -> CeilingRow:
+    """The question answered from the configuration's passages, and from them with its gold
+    first (the chunks ``Config.gold_chunks`` finds, as the evals runner scores them)."""
+    bot = config.assistant
     retriever = bot.retriever
     query = read_as_typed(q.question, retriever.forms, bot.settings.reading)
     embedding = retriever.embed_query(query)
     k = bot.settings.retrieval.top_k
     shipped = retriever.retrieve(query, k, query_embedding=embedding)
-    gold_nodes = [n for n in retriever.nodes if q.evidence_in(n.text)]
+    gold_nodes = [retriever.nodes[i] for i in config.gold_chunks(q)]
     gold = retriever.as_passages(gold_nodes, embedding)
     gold_ids = {p.chunk_id for p in gold}
     first = (gold + [p for p in shipped if p.chunk_id not in gold_ids])[:k]
@@ -132,8 +134,8 @@ def main(argv: list[str] | None = None) -> int:
 
             settings = with_temporary_store(settings, Path(tmp))
             run_ingest(settings, progress=False)
-        bot = build_assistant(settings)
-        rows = [ceiling_row(bot, q) for q in gold]
+        (config,) = make_configs(["shipped"], settings)
+        rows = [ceiling_row(config, q) for q in gold]
     result = {"date": time.strftime("%Y-%m-%d"), "by_split": report(rows)}
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"ceiling-{time.strftime('%Y%m%d-%H%M%S')}.json"
